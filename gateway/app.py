@@ -1,0 +1,113 @@
+"""Application assembly: one Litestar app, both front doors, one set of services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+
+from gateway.auth import Passwords
+from gateway.config import Settings, with_jwt_secret
+from gateway.db import build_client, close_client, ensure_indexes
+from gateway.embedded import EmbeddedServer
+from gateway.services import Services
+from rest import exception_handlers, route_handlers
+from rest._http import provide_actor, provide_services
+
+__all__ = ["create_app", "open_services"]
+
+log = logging.getLogger("gateway")
+
+_INDEX_RETRY_SECONDS = 5.0
+
+
+async def _ensure_indexes_eventually(db: Any) -> None:
+    """Create indexes now, or keep trying in the background while the database is away."""
+    while True:
+        try:
+            await ensure_indexes(db)
+            return
+        except Exception as exc:  # unreachable database: serve 503s meanwhile, retry
+            log.warning("could not ensure indexes (%s); retrying", exc)
+            await asyncio.sleep(_INDEX_RETRY_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, *, client: Any = None) -> AsyncIterator[Services]:
+    """Connect (starting the embedded database if no URI is set) and yield the services.
+
+    Shared by the application's lifespan and the CLI, so both act on the same
+    database in the same way. ``settings`` must carry a JWT secret.
+    """
+    embedded: EmbeddedServer | None = None
+    own_client = client is None
+    db_client = client
+    if own_client:
+        uri = settings.mongodb_uri
+        if uri is None:
+            embedded = EmbeddedServer(settings.data_path)
+            uri = await asyncio.to_thread(embedded.start)
+            embedded.supervise()
+        db_client = build_client(uri, settings)
+    db = db_client[settings.db_name]
+    indexes = asyncio.create_task(_ensure_indexes_eventually(db))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(indexes), settings.mongo_timeout_ms / 1000 + 1)
+    passwords = Passwords(settings.hash_concurrency)
+    try:
+        yield Services.build(db, settings, passwords)
+    finally:
+        indexes.cancel()
+        passwords.close()
+        if own_client:
+            await close_client(db_client)
+        if embedded is not None:
+            await embedded.stop()
+
+
+def create_app(settings: Settings, *, client: Any = None) -> Litestar:
+    """Build the gateway.
+
+    ``client`` lets tests share one database client across apps; otherwise the
+    app opens its own (and, without ``GATEWAY_MONGODB_URI``, starts the
+    embedded database) when it starts, and closes it when it stops.
+    """
+    settings = with_jwt_secret(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_services(settings, client=client) as services:
+            app.state.services = services
+            yield
+
+    cors = (
+        CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Total-Count", "Link", "Location", "Retry-After"],
+            allow_credentials=False,
+        )
+        if settings.cors_origins
+        else None
+    )
+    app = Litestar(
+        route_handlers=route_handlers(settings),
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "actor": Provide(provide_actor),
+        },
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        cors_config=cors,
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+    app.state.settings = settings
+    return app

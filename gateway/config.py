@@ -1,0 +1,135 @@
+"""Settings: read once from ``GATEWAY_*`` variables (and an optional ``.env``), then passed down."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+from dotenv import dotenv_values
+
+__all__ = ["PREFIX", "Settings", "SettingsError", "load_settings", "with_jwt_secret"]
+
+PREFIX = "GATEWAY_"
+MIB = 1024 * 1024
+_MIN_SECRET_LENGTH = 32
+
+log = logging.getLogger("gateway.config")
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; start-up stops with this message."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every knob of the gateway. Field ``x`` is read from ``GATEWAY_X``."""
+
+    env: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    mongodb_uri: str | None = None
+    db_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,63}$")] = "gateway"
+    data_dir: str = ".gateway"
+    mongo_driver: Literal["pymongo", "motor"] = "pymongo"
+    # Fail fast (503) instead of hanging when the database is unreachable.
+    mongo_timeout_ms: PositiveInt = 2000
+    jwt_secret: str | None = None
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    token_ttl: PositiveInt = 3600
+    max_body_bytes: PositiveInt = 1 * MIB
+    max_file_bytes: PositiveInt = 100 * MIB
+    max_upload_bytes: PositiveInt = 10 * MIB
+    hash_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    cors_origins: tuple[str, ...] = ()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
+    graphql_max_aliases: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 30
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+
+_FIELDS = set(Settings.__struct_fields__)
+_ERROR_FIELD = re.compile(r"at `\$\.(\w+)`")
+
+
+def _normalise(name: str, value: str) -> object:
+    value = value.strip()
+    if name == "cors_origins":
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if name == "log_level":
+        return value.upper()
+    if name == "env":
+        return {"dev": "development", "prod": "production"}.get(value.lower(), value.lower())
+    if name in {"mongodb_uri", "jwt_secret"} and not value:
+        return None
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Parse settings from ``environ`` (default ``os.environ``) over an optional ``.env`` file.
+
+    Raises:
+        SettingsError: a value is malformed; the message names the variable.
+    """
+    raw: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        raw.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    raw.update(os.environ if environ is None else environ)
+    data = {
+        key[len(PREFIX) :].lower(): _normalise(key[len(PREFIX) :].lower(), value)
+        for key, value in raw.items()
+        if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in _FIELDS
+    }
+    try:
+        settings = msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        match = _ERROR_FIELD.search(str(exc))
+        variable = PREFIX + match.group(1).upper() if match else "a GATEWAY_ variable"
+        raise SettingsError(f"{variable}: {str(exc).split(' - at ')[0]}") from None
+    if settings.env == "production":
+        if not settings.jwt_secret:
+            raise SettingsError(
+                "GATEWAY_JWT_SECRET must be set in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"GATEWAY_JWT_SECRET must be at least {_MIN_SECRET_LENGTH} characters"
+            )
+        if "*" in settings.cors_origins:
+            raise SettingsError("GATEWAY_CORS_ORIGINS: '*' is refused in production")
+    return settings
+
+
+def with_jwt_secret(settings: Settings) -> Settings:
+    """Return settings that carry a JWT secret.
+
+    In development a missing secret is generated once and kept in the data
+    directory, so tokens survive restarts; production never gets here without one.
+    """
+    if settings.jwt_secret:
+        return settings
+    path = settings.data_path / "jwt-secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        log.warning("GATEWAY_JWT_SECRET is not set: generated a development secret in %s", path)
+    return msgspec.structs.replace(settings, jwt_secret=path.read_text().strip())

@@ -1,0 +1,144 @@
+"""The database connection and the few helpers that keep queries portable.
+
+Every query shape used by the services is standard MongoDB; the helpers here
+exist where the embedded server (nx-27017 0.8.1) differs, so each difference
+is handled once:
+
+* references between records (``authorId``, ``userId``, ``ownerId``, GridFS
+  ``files_id``) are stored as 24-hex strings, because the embedded server
+  finds nothing on an equality match of a non-``_id`` ObjectId field and
+  refuses ObjectIds inside aggregation ``$match``;
+* counting with a filter goes through ``count`` (``$match`` + ``$count``),
+  not ``count_documents``, which the embedded server evaluates slowly;
+* ``aggregate`` results may carry ``_id`` as a string: read them with ``oid_str``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from gateway.config import Settings
+from gateway.errors import NotFound
+
+__all__ = [
+    "Collection",
+    "Database",
+    "aggregate",
+    "build_client",
+    "count",
+    "ensure_indexes",
+    "id_filter",
+    "oid_str",
+    "parse_oid",
+    "utcnow",
+]
+
+Document = dict[str, Any]
+Database = AsyncDatabase[Document]
+Collection = AsyncCollection[Document]
+
+
+def build_client(uri: str, settings: Settings) -> Any:
+    """Build the database client: PyMongo's async API, or Motor when configured.
+
+    Both expose the same collection methods the services use; ``aggregate``
+    below smooths over the one call whose shape differs.
+    """
+    options: dict[str, Any] = {
+        "tz_aware": True,
+        "serverSelectionTimeoutMS": settings.mongo_timeout_ms,
+        "connectTimeoutMS": settings.mongo_timeout_ms,
+        "appname": "gateway",
+    }
+    if settings.mongo_driver == "motor":
+        from motor.motor_asyncio import AsyncIOMotorClient
+
+        return AsyncIOMotorClient(uri, **options)
+    return AsyncMongoClient(uri, **options)
+
+
+async def close_client(client: Any) -> None:
+    """Close either driver's client (Motor's ``close`` is synchronous)."""
+    result = client.close()
+    if inspect.isawaitable(result):
+        await result
+
+
+async def aggregate(collection: Collection, pipeline: list[Document]) -> list[Document]:
+    """Run an aggregation and return all of its (small) output."""
+    cursor: Any = collection.aggregate(pipeline)
+    if inspect.isawaitable(cursor):  # PyMongo async; Motor returns the cursor directly
+        cursor = await cursor
+    result: list[Document] = await cursor.to_list(None)
+    return result
+
+
+async def count(collection: Collection, query: Document) -> int:
+    """Count the documents matching ``query`` with ``$match`` + ``$count``."""
+    pipeline: list[Document] = [{"$match": query}] if query else []
+    rows = await aggregate(collection, [*pipeline, {"$count": "n"}])
+    return int(rows[0]["n"]) if rows else 0
+
+
+def parse_oid(value: str) -> ObjectId | None:
+    """Parse a 24-hex id; ``None`` when malformed."""
+    if isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value):
+        return ObjectId(value)
+    return None
+
+
+def id_filter(value: str, what: str) -> Document:
+    """The ``_id`` filter for a client-supplied id.
+
+    Raises:
+        NotFound: the id is malformed (the contract treats it as naming nothing).
+    """
+    oid = parse_oid(value)
+    if oid is None:
+        raise NotFound(f"{what} not found")
+    return {"_id": oid}
+
+
+def oid_str(value: Any) -> str:
+    """Render an ``_id`` as a string, whether the server gave an ObjectId or a string."""
+    return str(value)
+
+
+async def ensure_indexes(db: Database) -> None:
+    """Create the indexes the services rely on (idempotent)."""
+    await db["users"].create_indexes([IndexModel([("email", ASCENDING)], unique=True)])
+    await db["products"].create_indexes(
+        [
+            IndexModel([("category", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("createdAt", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("price", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("name", ASCENDING), ("_id", ASCENDING)]),
+        ]
+    )
+    await db["posts"].create_indexes(
+        [IndexModel([("authorId", ASCENDING), ("createdAt", DESCENDING)])]
+    )
+    await db["profiles"].create_indexes([IndexModel([("userId", ASCENDING)], unique=True)])
+    await db["fs.files"].create_indexes(
+        [
+            IndexModel([("filename", ASCENDING)], unique=True),
+            IndexModel([("metadata.ownerId", ASCENDING)]),
+        ]
+    )
+    await db["fs.chunks"].create_indexes(
+        [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)]
+    )
+    await db["contact_messages"].create_indexes([IndexModel([("createdAt", DESCENDING)])])
+
+
+def utcnow() -> datetime:
+    """Now in UTC, cut to the millisecond BSON keeps, so a record reads back as written."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -1,0 +1,30 @@
+"""msgspec shapes shared by both front doors: inputs validate once, outputs serialise once."""
+
+from gateway.models.base import Input, Output
+from gateway.models.contact import ContactInput, contact_problems
+from gateway.models.files import FileMeta, UploadResult
+from gateway.models.posts import PostCreate, PostOut, ProfileOut, ProfileUpdate
+from gateway.models.products import Product, ProductCreate, ProductUpdate
+from gateway.models.users import Credentials, Role, User, UserCreate, UserDetail, UserUpdate
+
+__all__ = [
+    "ContactInput",
+    "Credentials",
+    "FileMeta",
+    "Input",
+    "Output",
+    "PostCreate",
+    "PostOut",
+    "Product",
+    "ProductCreate",
+    "ProductUpdate",
+    "ProfileOut",
+    "ProfileUpdate",
+    "Role",
+    "UploadResult",
+    "User",
+    "UserCreate",
+    "UserDetail",
+    "UserUpdate",
+    "contact_problems",
+]

@@ -1,0 +1,249 @@
+"""Pagination, written once: offset pages (REST) and keyset cursors (GraphQL connections).
+
+Cursors are opaque (base64url of a small BSON document) and carry the sort
+they were made under, the sort key's value and the ``_id`` tie-breaker, so a
+deep page costs the same as the first one (no ``skip``) and a cursor from one
+sort is refused under another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+import bson
+from bson import ObjectId
+
+from gateway.db import Collection, count
+from gateway.errors import ValidationFailed
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "Connection",
+    "CursorArgs",
+    "Edge",
+    "OffsetPage",
+    "PageParams",
+    "SortKey",
+    "cursor_page",
+    "offset_page",
+    "page_params",
+]
+
+MAX_PAGE_SIZE = 100
+DEFAULT_CONNECTION_SIZE = 20
+
+T = TypeVar("T")
+Document = dict[str, Any]
+Convert = Callable[[Document], T]
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    page: int
+    limit: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+def _positive(name: str, raw: str | int | None, default: int, high: int | None) -> int:
+    if raw is None or raw == "":
+        return default
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationFailed("Invalid pagination", [f"{name}: must be a positive integer"])
+    value = int(text)
+    if value < 1:
+        raise ValidationFailed("Invalid pagination", [f"{name}: must be at least 1"])
+    if high is not None and value > high:
+        raise ValidationFailed("Invalid pagination", [f"{name}: must be at most {high}"])
+    return value
+
+
+def page_params(page: str | int | None, limit: str | int | None, default_limit: int) -> PageParams:
+    """Validate ``page`` (>= 1) and ``limit`` (1..100) as given in a query string.
+
+    Raises:
+        ValidationFailed: either value is not an integer in range.
+    """
+    return PageParams(
+        page=_positive("page", page, 1, None),
+        limit=_positive("limit", limit, default_limit, MAX_PAGE_SIZE),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetPage(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / self.limit)
+
+
+async def offset_page(
+    collection: Collection,
+    query: Document,
+    sort: list[tuple[str, int]],
+    params: PageParams,
+    convert: Convert[T],
+) -> OffsetPage[T]:
+    """One page by offset; the page and the total are fetched concurrently."""
+    docs, total = await asyncio.gather(
+        collection.find(query).sort(sort).skip(params.offset).limit(params.limit).to_list(None),
+        count(collection, query),
+    )
+    return OffsetPage([convert(d) for d in docs], total, params.page, params.limit)
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """Sort by ``field`` then ``_id``, both in ``direction`` (1 or -1)."""
+
+    field: str = "_id"
+    direction: Literal[1, -1] = 1
+
+    @property
+    def tag(self) -> str:
+        return f"{self.field}:{self.direction}"
+
+    def spec(self, reverse: bool = False) -> list[tuple[str, int]]:
+        direction = -self.direction if reverse else self.direction
+        if self.field == "_id":
+            return [("_id", direction)]
+        return [(self.field, direction), ("_id", direction)]
+
+
+@dataclass(frozen=True, slots=True)
+class CursorArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def validated(self) -> CursorArgs:
+        """Check the Relay arguments.
+
+        Raises:
+            ValidationFailed: ``first``/``last`` out of 0..100, or both given.
+        """
+        for name in ("first", "last"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+                raise ValidationFailed(
+                    f"{name} must be between 0 and {MAX_PAGE_SIZE}",
+                    [f"{name}: must be between 0 and {MAX_PAGE_SIZE}"],
+                )
+        if self.first is not None and self.last is not None:
+            raise ValidationFailed("Use either first or last, not both", ["last: not with first"])
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@dataclass(slots=True)
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int = 0
+    nodes: list[T] = field(default_factory=list)
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.edges[0].cursor if self.edges else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.edges[-1].cursor if self.edges else None
+
+
+_CURSOR_VALUE_TYPES = (str, int, float, datetime, ObjectId)
+
+
+def encode_cursor(sort: SortKey, doc: Mapping[str, Any]) -> str:
+    raw = bson.encode({"k": sort.tag, "v": doc.get(sort.field), "i": doc["_id"]})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: SortKey, cursor: str, name: str) -> tuple[Any, ObjectId]:
+    """Read a cursor made under ``sort``.
+
+    Raises:
+        ValidationFailed: not a cursor of ours, or made under another sort.
+    """
+    bad = ValidationFailed(f"Invalid cursor in {name}", [f"{name}: invalid cursor"])
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = bson.decode(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, bson.errors.BSONError, UnicodeEncodeError):
+        raise bad from None
+    value, oid = data.get("v"), data.get("i")
+    if data.get("k") != sort.tag or not isinstance(oid, ObjectId):
+        raise bad
+    if not isinstance(value, _CURSOR_VALUE_TYPES) or isinstance(value, bool):
+        raise bad
+    return value, oid
+
+
+def _beyond(sort: SortKey, value: Any, oid: ObjectId, forward: bool) -> Document:
+    """The filter for documents strictly after (``forward``) or before a cursor."""
+    op = "$gt" if (sort.direction == 1) == forward else "$lt"
+    if sort.field == "_id":
+        return {"_id": {op: oid}}
+    return {"$or": [{sort.field: {op: value}}, {sort.field: value, "_id": {op: oid}}]}
+
+
+async def cursor_page(
+    collection: Collection,
+    query: Document,
+    sort: SortKey,
+    args: CursorArgs,
+    convert: Convert[T],
+) -> Connection[T]:
+    """One Relay page by keyset; the page and the total count are fetched concurrently.
+
+    Raises:
+        ValidationFailed: bad arguments or cursors.
+    """
+    args = args.validated()
+    backward = args.last is not None and args.first is None
+    size = args.last if backward else args.first
+    size = DEFAULT_CONNECTION_SIZE if size is None else size
+    clauses = [query] if query else []
+    if args.after is not None:
+        clauses.append(_beyond(sort, *decode_cursor(sort, args.after, "after"), forward=True))
+    if args.before is not None:
+        clauses.append(_beyond(sort, *decode_cursor(sort, args.before, "before"), forward=False))
+    page_query: Document = (
+        {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+    )
+    finder = collection.find(page_query).sort(sort.spec(reverse=backward)).limit(size + 1)
+    docs, total = await asyncio.gather(finder.to_list(None), count(collection, query))
+    more = len(docs) > size
+    docs = docs[:size]
+    if backward:
+        docs.reverse()
+    edges = [Edge(encode_cursor(sort, d), convert(d)) for d in docs]
+    return Connection(
+        edges=edges,
+        has_next_page=more if not backward else args.before is not None,
+        has_previous_page=more if backward else args.after is not None,
+        total_count=total,
+        nodes=[edge.node for edge in edges],
+    )

@@ -1,0 +1,71 @@
+"""The services: the only code that reads or writes data, and where authorization is decided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.auth import Passwords, Tokens
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.files import FileStore
+from gateway.services.auth import AuthService, LoginResult
+from gateway.services.contact import ContactService
+from gateway.services.files import FileService
+from gateway.services.health import HealthService
+from gateway.services.policy import Actor
+from gateway.services.posts import PostService
+from gateway.services.products import ProductService
+from gateway.services.profiles import ProfileService
+from gateway.services.seed import SeedService
+from gateway.services.users import UserService
+
+__all__ = [
+    "Actor",
+    "AuthService",
+    "ContactService",
+    "FileService",
+    "HealthService",
+    "LoginResult",
+    "PostService",
+    "ProductService",
+    "ProfileService",
+    "SeedService",
+    "Services",
+    "UserService",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every service, built once per application over one database."""
+
+    users: UserService
+    posts: PostService
+    profiles: ProfileService
+    products: ProductService
+    files: FileService
+    contact: ContactService
+    auth: AuthService
+    health: HealthService
+    seed: SeedService
+
+    @classmethod
+    def build(cls, db: Database, settings: Settings, passwords: Passwords) -> Services:
+        posts = PostService(db)
+        profiles = ProfileService(db)
+        users = UserService(db, passwords, posts, profiles)
+        return cls(
+            users=users,
+            posts=posts,
+            profiles=profiles,
+            products=ProductService(db),
+            files=FileService(
+                FileStore(db),
+                max_file_bytes=settings.max_file_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
+            ),
+            contact=ContactService(db),
+            auth=AuthService(users, passwords, Tokens(settings)),
+            health=HealthService(db, settings.mongo_timeout_ms / 1000),
+            seed=SeedService(db, passwords),
+        )

@@ -1,0 +1,129 @@
+"""Files: the policy (who, which path, what size, which type) over the shared file store."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+
+from gateway.errors import Forbidden, PayloadTooLarge, ValidationFailed
+from gateway.files import IMAGE_EXTENSIONS, SNIFF_BYTES, FileStore, check_path, sniff_image
+from gateway.models import FileMeta, UploadResult
+from gateway.services.policy import Actor, require_signed_in
+
+__all__ = ["FileService"]
+
+UPLOAD_DIR = "uploads"
+INVALID_FILE_TYPE = "Invalid file type"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+
+
+async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    """Read at least ``size`` bytes (if there are) and return them with an equivalent stream."""
+    head = b""
+    async for piece in chunks:
+        head += piece
+        if len(head) >= size:
+            break
+
+    async def replay() -> AsyncIterator[bytes]:
+        if head:
+            yield head
+        async for rest in chunks:
+            yield rest
+
+    return head, replay()
+
+
+def _check_length(declared: int | None, limit: int) -> None:
+    if declared is not None and declared > limit:
+        raise PayloadTooLarge(f"File too large (limit {limit} bytes)")
+
+
+class FileService:
+    def __init__(self, store: FileStore, *, max_file_bytes: int, max_upload_bytes: int) -> None:
+        self._store = store
+        self._max_file = max_file_bytes
+        self._max_upload = max_upload_bytes
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self._max_upload
+
+    async def meta(self, path: str) -> FileMeta:
+        """Raises: ValidationFailed (bad path), NotFound."""
+        return await self._store.get(check_path(path))
+
+    async def open(self, path: str) -> tuple[FileMeta, AsyncIterator[bytes]]:
+        """Raises: ValidationFailed (bad path), NotFound."""
+        return await self._store.stream(check_path(path))
+
+    async def save(
+        self,
+        actor: Actor | None,
+        path: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        content_type: str | None,
+        declared_length: int | None = None,
+    ) -> FileMeta:
+        """Store a file at ``path`` for the signed-in caller.
+
+        Raises:
+            Unauthenticated, ValidationFailed (path or content type),
+            PayloadTooLarge, Conflict (path taken).
+        """
+        owner = require_signed_in(actor)
+        path = check_path(path)
+        media_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
+        if not _MEDIA_TYPE.match(media_type):
+            raise ValidationFailed("Invalid content type", ["contentType: not a media type"])
+        _check_length(declared_length, self._max_file)
+        return await self._store.save(
+            path, chunks, content_type=media_type, owner_id=owner.id, max_bytes=self._max_file
+        )
+
+    async def upload_image(
+        self,
+        actor: Actor | None,
+        filename: str | None,
+        chunks: AsyncIterator[bytes],
+        *,
+        declared_length: int | None = None,
+        path: str | None = None,
+    ) -> UploadResult:
+        """Store a JPEG, PNG or GIF (judged by its bytes) under a unique name.
+
+        ``path`` chooses where it goes (GraphQL ``uploadFile``); by default it is
+        ``uploads/<unique name>``, as legacy ``/api/upload`` did.
+
+        Raises:
+            Unauthenticated, PayloadTooLarge (over the upload limit),
+            ValidationFailed ("Invalid file type"; bad path), Conflict (path taken).
+        """
+        owner = require_signed_in(actor)
+        _check_length(declared_length, self._max_upload)
+        head, chunks = await _peek(chunks, SNIFF_BYTES)
+        media_type = sniff_image(head)
+        if media_type is None:
+            raise ValidationFailed(INVALID_FILE_TYPE)
+        if path is None:
+            stem = _UNSAFE.sub("-", (filename or "image").rsplit(".", 1)[0]).strip("-.")[:64]
+            name = f"{uuid.uuid4().hex[:16]}-{stem or 'image'}.{IMAGE_EXTENSIONS[media_type]}"
+            path = f"{UPLOAD_DIR}/{name}"
+        meta = await self._store.save(
+            check_path(path), chunks, content_type=media_type, owner_id=owner.id,
+            max_bytes=self._max_upload,
+        )  # fmt: skip
+        return UploadResult(
+            success=True, file_name=meta.name, size=meta.size, type=media_type, url=meta.url
+        )
+
+    async def delete(self, actor: Actor | None, path: str) -> None:
+        """Raises: Unauthenticated, ValidationFailed (bad path), NotFound, Forbidden (not owner)."""
+        caller = require_signed_in(actor)
+        path = check_path(path)
+        if not caller.is_admin and await self._store.owner(path) != caller.id:
+            raise Forbidden("You may only delete your own files")
+        await self._store.delete(path)

@@ -1,0 +1,54 @@
+"""Posts: written by their author, read newest first, batched by author."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.db import Database, utcnow
+from gateway.models import PostCreate, PostOut
+from gateway.models.posts import MAX_POSTS_PER_USER
+from gateway.services.policy import Actor, require_signed_in
+
+__all__ = ["PostService", "to_post"]
+
+
+def to_post(doc: dict[str, Any]) -> PostOut:
+    return PostOut(
+        id=str(doc["_id"]),
+        title=doc["title"],
+        content=doc.get("content", ""),
+        author_id=doc["authorId"],
+        created_at=doc["createdAt"],
+    )
+
+
+class PostService:
+    def __init__(self, db: Database) -> None:
+        self._posts = db["posts"]
+
+    async def create(self, actor: Actor | None, data: PostCreate) -> PostOut:
+        """Raises: Unauthenticated: anonymous caller."""
+        author = require_signed_in(actor)
+        doc: dict[str, Any] = {
+            "title": data.title,
+            "content": data.content,
+            "authorId": author.id,
+            "createdAt": utcnow(),
+        }
+        doc["_id"] = (await self._posts.insert_one(doc)).inserted_id
+        return to_post(doc)
+
+    async def for_authors(self, author_ids: list[str]) -> dict[str, list[PostOut]]:
+        """Each author's newest posts (at most 100 each), in one query for all of them."""
+        result: dict[str, list[PostOut]] = {author_id: [] for author_id in author_ids}
+        cursor = self._posts.find({"authorId": {"$in": list(result)}}).sort(
+            [("authorId", 1), ("createdAt", -1), ("_id", -1)]
+        )
+        async for doc in cursor:
+            posts = result[doc["authorId"]]
+            if len(posts) < MAX_POSTS_PER_USER:
+                posts.append(to_post(doc))
+        return result
+
+    async def delete_by_author(self, author_id: str) -> None:
+        await self._posts.delete_many({"authorId": author_id})

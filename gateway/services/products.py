@@ -1,0 +1,115 @@
+"""Products: anyone reads, admins write."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from msgspec import UNSET
+from pymongo import ReturnDocument
+
+from gateway.db import Database, id_filter, utcnow
+from gateway.errors import NotFound
+from gateway.models import Product, ProductCreate, ProductUpdate
+from gateway.pagination import (
+    Connection,
+    CursorArgs,
+    OffsetPage,
+    PageParams,
+    SortKey,
+    cursor_page,
+    offset_page,
+)
+from gateway.services.policy import Actor, require_admin
+
+__all__ = ["PRODUCT_NOT_FOUND", "ProductService", "SortField"]
+
+PRODUCT_NOT_FOUND = "Product not found"
+SortField = Literal["createdAt", "price", "name"]
+
+
+def to_product(doc: dict[str, Any]) -> Product:
+    return Product(
+        id=str(doc["_id"]),
+        name=doc["name"],
+        category=doc["category"],
+        price=float(doc["price"]),
+        description=doc.get("description"),
+        created_at=doc["createdAt"],
+        updated_at=doc["updatedAt"],
+    )
+
+
+def _filter(category: str | None) -> dict[str, Any]:
+    # The category is always a plain string here, so it matches literally.
+    return {"category": category} if category else {}
+
+
+class ProductService:
+    def __init__(self, db: Database) -> None:
+        self._products = db["products"]
+
+    async def list(self, category: str | None, params: PageParams) -> OffsetPage[Product]:
+        return await offset_page(
+            self._products, _filter(category), [("_id", 1)], params, to_product
+        )
+
+    async def connection(
+        self,
+        args: CursorArgs,
+        *,
+        category: str | None = None,
+        sort_field: SortField = "createdAt",
+        descending: bool = False,
+    ) -> Connection[Product]:
+        """Raises: ValidationFailed: bad paging arguments or cursor."""
+        sort = SortKey(sort_field, -1 if descending else 1)
+        return await cursor_page(self._products, _filter(category), sort, args, to_product)
+
+    async def get(self, product_id: str) -> Product:
+        """Raises: NotFound."""
+        doc = await self._products.find_one(id_filter(product_id, "Product"))
+        if doc is None:
+            raise NotFound(PRODUCT_NOT_FOUND)
+        return to_product(doc)
+
+    async def create(self, actor: Actor | None, data: ProductCreate) -> Product:
+        """Raises: Unauthenticated, Forbidden (not an admin)."""
+        require_admin(actor)
+        now = utcnow()
+        doc: dict[str, Any] = {
+            "name": data.name,
+            "category": data.category,
+            "price": data.price,
+            "description": data.description,
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        doc["_id"] = (await self._products.insert_one(doc)).inserted_id
+        return to_product(doc)
+
+    async def update(self, actor: Actor | None, product_id: str, data: ProductUpdate) -> Product:
+        """Raises: Unauthenticated, Forbidden (not an admin), NotFound."""
+        require_admin(actor)
+        query = id_filter(product_id, "Product")
+        changes = {
+            field: getattr(data, field)
+            for field in ("name", "category", "price", "description")
+            if getattr(data, field) is not UNSET
+        }
+        if changes:
+            changes["updatedAt"] = utcnow()
+            doc = await self._products.find_one_and_update(
+                query, {"$set": changes}, return_document=ReturnDocument.AFTER
+            )
+        else:
+            doc = await self._products.find_one(query)
+        if doc is None:
+            raise NotFound(PRODUCT_NOT_FOUND)
+        return to_product(doc)
+
+    async def delete(self, actor: Actor | None, product_id: str) -> None:
+        """Raises: Unauthenticated, Forbidden (not an admin), NotFound."""
+        require_admin(actor)
+        result = await self._products.delete_one(id_filter(product_id, "Product"))
+        if result.deleted_count == 0:
+            raise NotFound(PRODUCT_NOT_FOUND)

@@ -1,0 +1,51 @@
+"""Profiles: one per user, changed by that user only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import UNSET
+from pymongo import ReturnDocument
+
+from gateway.db import Database, utcnow
+from gateway.models import ProfileOut, ProfileUpdate
+from gateway.services.policy import Actor, require_signed_in
+
+__all__ = ["ProfileService"]
+
+
+def to_profile(doc: dict[str, Any]) -> ProfileOut:
+    return ProfileOut(bio=doc.get("bio"), avatar_url=doc.get("avatarUrl"))
+
+
+class ProfileService:
+    def __init__(self, db: Database) -> None:
+        self._profiles = db["profiles"]
+
+    async def for_users(self, user_ids: list[str]) -> dict[str, ProfileOut]:
+        """The profiles of those of ``user_ids`` that have one, in one query."""
+        docs = await self._profiles.find({"userId": {"$in": user_ids}}).to_list(None)
+        return {doc["userId"]: to_profile(doc) for doc in docs}
+
+    async def update(self, actor: Actor | None, data: ProfileUpdate) -> ProfileOut:
+        """Create or change the caller's own profile.
+
+        Raises:
+            Unauthenticated: anonymous caller.
+        """
+        owner = require_signed_in(actor)
+        changes: dict[str, Any] = {"updatedAt": utcnow()}
+        if data.bio is not UNSET:
+            changes["bio"] = data.bio
+        if data.avatar_url is not UNSET:
+            changes["avatarUrl"] = data.avatar_url
+        doc = await self._profiles.find_one_and_update(
+            {"userId": owner.id},
+            {"$set": changes, "$setOnInsert": {"userId": owner.id}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return to_profile(doc)
+
+    async def delete_for_user(self, user_id: str) -> None:
+        await self._profiles.delete_many({"userId": user_id})

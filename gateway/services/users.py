@@ -1,0 +1,193 @@
+"""Users: sign-up, reads with per-caller email visibility, updates, deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from gateway.auth import Passwords
+from gateway.db import Database, id_filter, parse_oid, utcnow
+from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.models import User, UserCreate, UserDetail, UserUpdate
+from gateway.pagination import (
+    Connection,
+    CursorArgs,
+    OffsetPage,
+    PageParams,
+    SortKey,
+    cursor_page,
+    offset_page,
+)
+from gateway.services.policy import Actor, require_self_or_admin, require_signed_in
+from gateway.services.posts import PostService
+from gateway.services.profiles import ProfileService
+
+__all__ = ["USER_NOT_FOUND", "UserService", "to_user"]
+
+USER_NOT_FOUND = "User not found"
+EMAIL_TAKEN = "Email already registered"
+
+
+def to_user(doc: dict[str, Any], viewer: Actor | None) -> User:
+    """The user as ``viewer`` may see it: the email only for themself or an admin."""
+    user_id = str(doc["_id"])
+    return User(
+        id=user_id,
+        name=doc["name"],
+        role=doc["role"],
+        created_at=doc["createdAt"],
+        updated_at=doc["updatedAt"],
+        email=doc["email"] if viewer is not None and viewer.may_see(user_id) else UNSET,
+    )
+
+
+class UserService:
+    def __init__(
+        self, db: Database, passwords: Passwords, posts: PostService, profiles: ProfileService
+    ) -> None:
+        self._users = db["users"]
+        self._passwords = passwords
+        self._posts = posts
+        self._profiles = profiles
+
+    async def list(self, actor: Actor | None, params: PageParams) -> OffsetPage[User]:
+        """Raises: Unauthenticated: anonymous caller."""
+        viewer = require_signed_in(actor)
+        return await offset_page(
+            self._users, {}, [("_id", 1)], params, lambda d: to_user(d, viewer)
+        )
+
+    async def connection(self, actor: Actor | None, args: CursorArgs) -> Connection[User]:
+        """Raises: Unauthenticated: anonymous caller; ValidationFailed: bad paging."""
+        viewer = require_signed_in(actor)
+        return await cursor_page(self._users, {}, SortKey(), args, lambda d: to_user(d, viewer))
+
+    async def get(self, actor: Actor | None, user_id: str) -> User:
+        """Raises: Unauthenticated: anonymous; NotFound: no such user."""
+        viewer = require_signed_in(actor)
+        return to_user(await self._find(user_id), viewer)
+
+    async def detail(self, actor: Actor | None, user_id: str) -> UserDetail:
+        """The user with their newest posts and profile (REST ``GET /api/users/ID``)."""
+        user = await self.get(actor, user_id)
+        posts = (await self._posts.for_authors([user.id]))[user.id]
+        profile = (await self._profiles.for_users([user.id])).get(user.id)
+        return UserDetail(**msgspec.structs.asdict(user), posts=posts, profile=profile)
+
+    async def get_many(self, actor: Actor | None, user_ids: list[str]) -> dict[str, User]:
+        """The users among ``user_ids`` that exist, in one query (for DataLoaders)."""
+        viewer = require_signed_in(actor)
+        oids = [oid for oid in map(parse_oid, user_ids) if oid is not None]
+        docs = await self._users.find({"_id": {"$in": oids}}).to_list(None)
+        return {str(d["_id"]): to_user(d, viewer) for d in docs}
+
+    async def create(self, actor: Actor | None, data: UserCreate) -> User:
+        """Sign up (anyone) or create a user (admin, who alone may set ``role``).
+
+        Raises:
+            Forbidden: ``role`` sent by a non-admin; Conflict: email taken.
+        """
+        if data.role is not UNSET and (actor is None or not actor.is_admin):
+            raise Forbidden("Only an admin can set role")
+        if await self._users.find_one({"email": data.email}, {"_id": 1}):
+            raise Conflict(EMAIL_TAKEN)
+        now = utcnow()
+        doc: dict[str, Any] = {
+            "name": data.name,
+            "email": data.email,
+            "role": "user" if data.role is UNSET else data.role,
+            "passwordHash": await self._passwords.hash(data.password),
+            "passwordVersion": 0,
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        try:
+            result = await self._users.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict(EMAIL_TAKEN) from None
+        doc["_id"] = result.inserted_id
+        # The answer to sign-up shows the email just given, whoever signs the new user up.
+        return to_user(doc, _self_view(doc))
+
+    async def update(self, actor: Actor | None, user_id: str, data: UserUpdate) -> User:
+        """Partial update of name, email, password, and role (admin only).
+
+        Raises:
+            Unauthenticated, Forbidden (another user, or ``role`` from a non-admin),
+            NotFound, Conflict (email taken).
+        """
+        actor = require_signed_in(actor)
+        query = await self._find(user_id, projection={"_id": 1})
+        require_self_or_admin(actor, user_id)
+        if data.role is not UNSET and not actor.is_admin:
+            raise Forbidden("Only an admin can set role")
+        changes: dict[str, Any] = {}
+        for field in ("name", "email", "role"):
+            value = getattr(data, field)
+            if value is not UNSET:
+                changes[field] = value
+        if "email" in changes and await self._users.find_one(
+            {"email": changes["email"], "_id": {"$ne": query["_id"]}}, {"_id": 1}
+        ):
+            raise Conflict(EMAIL_TAKEN)
+        update: dict[str, Any] = {}
+        if data.password is not UNSET:
+            changes["passwordHash"] = await self._passwords.hash(data.password)
+            # Tokens carry the version they were issued under; bumping it revokes them.
+            update["$inc"] = {"passwordVersion": 1}
+        if changes or update:
+            changes["updatedAt"] = utcnow()
+            update["$set"] = changes
+            try:
+                doc = await self._users.find_one_and_update(
+                    {"_id": query["_id"]}, update, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                raise Conflict(EMAIL_TAKEN) from None
+        else:
+            doc = await self._users.find_one({"_id": query["_id"]})
+        if doc is None:  # deleted concurrently
+            raise NotFound(USER_NOT_FOUND)
+        return to_user(doc, actor)
+
+    async def delete(self, actor: Actor | None, user_id: str) -> None:
+        """Delete a user with their posts and profile.
+
+        Raises:
+            Unauthenticated, NotFound, Forbidden (another user, unless admin).
+        """
+        actor = require_signed_in(actor)
+        query = await self._find(user_id, projection={"_id": 1})
+        require_self_or_admin(actor, user_id)
+        # Dependents first: a retry after a crash still finds the user to finish the job.
+        await self._posts.delete_by_author(user_id)
+        await self._profiles.delete_for_user(user_id)
+        await self._users.delete_one({"_id": query["_id"]})
+
+    async def _find(self, user_id: str, projection: dict[str, int] | None = None) -> dict[str, Any]:
+        doc = await self._users.find_one(id_filter(user_id, "User"), projection)
+        if doc is None:
+            raise NotFound(USER_NOT_FOUND)
+        return doc
+
+    async def find_credentials(self, email: str) -> dict[str, Any] | None:
+        """The stored record behind an email, hash included (for login only)."""
+        return await self._users.find_one({"email": email})
+
+    async def find_record(self, user_id: str) -> dict[str, Any] | None:
+        """The stored record behind an id, or None (for token checks only)."""
+        oid = parse_oid(user_id)
+        return await self._users.find_one({"_id": oid}) if oid else None
+
+    async def set_password_hash(self, user_id: Any, password_hash: str) -> None:
+        """Store a re-computed hash of the same password (parameters upgraded)."""
+        await self._users.update_one({"_id": user_id}, {"$set": {"passwordHash": password_hash}})
+
+
+def _self_view(doc: dict[str, Any]) -> Actor:
+    """The new user seen by themself: sign-up answers with the user's own email."""
+    return Actor(id=str(doc["_id"]), role=doc["role"], email=doc["email"], name=doc["name"])

@@ -1,0 +1,33 @@
+"""The legacy REST front door: thin controllers over the shared services."""
+
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ControllerRouterHandler
+
+from gateway.config import Settings
+from rest.auth import login, protected
+from rest.contact import submit_contact
+from rest.errors import exception_handlers
+from rest.files import FileController
+from rest.health import healthz, readyz
+from rest.hello import HelloController
+from rest.products import ProductController
+from rest.upload import upload_route
+from rest.users import UserController
+
+__all__ = ["exception_handlers", "route_handlers"]
+
+
+def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
+    upload: HTTPRouteHandler = upload_route(settings.max_upload_bytes)
+    return [
+        HelloController,
+        UserController,
+        ProductController,
+        FileController,
+        upload,
+        submit_contact,
+        login,
+        protected,
+        healthz,
+        readyz,
+    ]

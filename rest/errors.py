@@ -1,0 +1,78 @@
+"""The one REST mapping of errors to status codes and JSON bodies."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from gateway.errors import (
+    ContactInvalid,
+    GatewayError,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+    to_gateway_error,
+)
+
+__all__ = ["exception_handlers"]
+
+log = logging.getLogger("gateway.errors")
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def gateway_error_response(exc: GatewayError) -> Response[Any]:
+    headers: dict[str, str] = {}
+    body: dict[str, Any]
+    if isinstance(exc, ContactInvalid):
+        body = {"errors": exc.details or [exc.message]}
+    else:
+        body = {"error": exc.message}
+        details = getattr(exc, "details", None)
+        if details:
+            body["details"] = details
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited | Unavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    return Response(body, status_code=exc.status_code, headers=headers)
+
+
+def _http_exception(_: AnyRequest, exc: HTTPException) -> Response[Any]:
+    body: dict[str, Any] = {"error": exc.detail}
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        body["details"] = [
+            f"{item.get('key', 'request')}: {item.get('message', 'invalid')}"
+            for item in exc.extra
+            if isinstance(item, dict)
+        ]
+    return Response(body, status_code=exc.status_code, headers=exc.headers or {})
+
+
+def _gateway_error(_: AnyRequest, exc: GatewayError) -> Response[Any]:
+    return gateway_error_response(exc)
+
+
+def _unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
+    known = to_gateway_error(exc)
+    if known is not None:
+        if isinstance(known, Unavailable):
+            log.warning("database unavailable: %s", exc)
+        return gateway_error_response(known)
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    body: dict[str, Any] = {"error": "Internal server error"}
+    if request.app.state.settings.is_development:
+        body["message"] = f"{type(exc).__name__}: {exc}"
+        body["stack"] = traceback.format_exception(exc)
+    return Response(body, status_code=500)
+
+
+exception_handlers: dict[Any, Any] = {
+    HTTPException: _http_exception,
+    GatewayError: _gateway_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,156 @@
+"""Shared fixtures: one real database server per session, a fresh database per test.
+
+The server is the embedded ``nx-27017`` (started once, through the gateway's own
+supervisor) unless ``GATEWAY_TEST_MONGODB_URI`` names a real MongoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from pymongo import AsyncMongoClient
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.db import Database, close_client
+from gateway.embedded import EmbeddedServer
+from gateway.services import Actor, Services
+from gateway.models import Credentials, UserCreate
+
+TEST_SECRET = "test-secret-" + "x" * 40
+ADMIN_PASSWORD = "admin-password-1"
+USER_PASSWORD = "user-password-1"
+OPERATOR = Actor(id="tests", role="admin", email="", name="tests")
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("GATEWAY_TEST_MONGODB_URI")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedServer(tmp_path_factory.mktemp("embedded"))
+    uri = server.start()
+    yield uri
+    server._terminate()  # the session's loop is gone by now: stop synchronously
+
+
+@pytest.fixture(scope="session")
+async def mongo(mongo_uri: str) -> AsyncIterator[AsyncMongoClient[Any]]:
+    client: AsyncMongoClient[Any] = AsyncMongoClient(mongo_uri, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def settings(mongo_uri: str, tmp_path: Path) -> Settings:
+    return Settings(
+        env="development",
+        mongodb_uri=mongo_uri,
+        db_name=f"test_{uuid.uuid4().hex[:12]}",
+        data_dir=str(tmp_path / "data"),
+        jwt_secret=TEST_SECRET,
+        max_upload_bytes=1024 * 1024,
+        max_file_bytes=64 * 1024 * 1024,
+        hash_concurrency=2,
+    )
+
+
+@pytest.fixture
+async def db(mongo: AsyncMongoClient[Any], settings: Settings) -> AsyncIterator[Database]:
+    yield mongo[settings.db_name]
+    await mongo.drop_database(settings.db_name)
+
+
+@pytest.fixture
+def app(settings: Settings, mongo: AsyncMongoClient[Any], db: Database) -> Litestar:
+    return create_app(settings, client=mongo)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app in this event loop (the database client is bound to it)."""
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
+        yield http
+
+
+@contextlib.asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[None]:
+    """Run the app's lifespan in a task of its own.
+
+    Its anyio cancel scope must be entered and left in one task, while a
+    fixture's set-up and tear-down run in different ones.
+    """
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # raise the start-up error
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.fixture
+def services(app: Litestar, client: httpx.AsyncClient) -> Services:
+    """The running app's services (for arranging data; tests act through HTTP)."""
+    found: Services = app.state.services
+    return found
+
+
+async def make_user(
+    services: Services, *, name: str = "Test User", email: str | None = None,
+    password: str = USER_PASSWORD, role: str = "user",
+) -> dict[str, Any]:  # fmt: skip
+    """Create a user through the service; returns its JSON form plus a bearer header."""
+    email = email or f"{uuid.uuid4().hex[:10]}@example.com"
+    data = msgspec.convert(
+        {"name": name, "email": email, "password": password, "role": role}, UserCreate
+    )
+    user = await services.users.create(OPERATOR, data)
+    login = await services.auth.login(
+        msgspec.convert({"email": email, "password": password}, Credentials)
+    )
+    body = msgspec.to_builtins(user)
+    body["headers"] = {"Authorization": f"Bearer {login.token}"}
+    body["token"] = login.token
+    return body
+
+
+@pytest.fixture
+async def admin(services: Services) -> dict[str, Any]:
+    return await make_user(services, name="Admin", password=ADMIN_PASSWORD, role="admin")
+
+
+@pytest.fixture
+async def alice(services: Services) -> dict[str, Any]:
+    return await make_user(services, name="Alice")
+
+
+@pytest.fixture
+async def bob(services: Services) -> dict[str, Any]:
+    return await make_user(services, name="Bob")
