@@ -32,9 +32,12 @@ async def upload_image(
     if not isinstance(upload, UploadFile):
         raise ValidationFailed("No file uploaded", ["file: required"])
     try:
-        return await services.files.upload_image(actor, upload.filename, read_chunks(upload))
+        meta = await services.files.upload_image(actor, upload.filename, read_chunks(upload))
     finally:
         await upload.close()
+    return UploadResult(
+        success=True, file_name=meta.name, size=meta.size, type=meta.content_type, url=meta.url
+    )
 
 
 def upload_route(max_upload_bytes: int) -> HTTPRouteHandler:

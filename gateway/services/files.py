@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from gateway.errors import Forbidden, PayloadTooLarge, ValidationFailed
 from gateway.files import IMAGE_EXTENSIONS, SNIFF_BYTES, FileStore, check_path, sniff_image
-from gateway.models import FileMeta, UploadResult
+from gateway.models import FileMeta
 from gateway.services.policy import Actor, require_signed_in
 
 __all__ = ["FileService"]
@@ -92,7 +92,7 @@ class FileService:
         *,
         declared_length: int | None = None,
         path: str | None = None,
-    ) -> UploadResult:
+    ) -> FileMeta:
         """Store a JPEG, PNG or GIF (judged by its bytes) under a unique name.
 
         ``path`` chooses where it goes (GraphQL ``uploadFile``); by default it is
@@ -112,12 +112,12 @@ class FileService:
             stem = _UNSAFE.sub("-", (filename or "image").rsplit(".", 1)[0]).strip("-.")[:64]
             name = f"{uuid.uuid4().hex[:16]}-{stem or 'image'}.{IMAGE_EXTENSIONS[media_type]}"
             path = f"{UPLOAD_DIR}/{name}"
-        meta = await self._store.save(
-            check_path(path), chunks, content_type=media_type, owner_id=owner.id,
+        return await self._store.save(
+            check_path(path),
+            chunks,
+            content_type=media_type,
+            owner_id=owner.id,
             max_bytes=self._max_upload,
-        )  # fmt: skip
-        return UploadResult(
-            success=True, file_name=meta.name, size=meta.size, type=media_type, url=meta.url
         )
 
     async def delete(self, actor: Actor | None, path: str) -> None:
