@@ -10,7 +10,10 @@ is handled once:
   refuses ObjectIds inside aggregation ``$match``;
 * counting with a filter goes through ``count`` (``$match`` + ``$count``),
   not ``count_documents``, which the embedded server evaluates slowly;
-* ``aggregate`` results may carry ``_id`` as a string: read them with ``oid_str``.
+* ``aggregate`` results may carry ``_id`` as a string: read them with ``oid_str``;
+* an index whose key includes ``_id`` makes every later insert fail, so the
+  sort indexes get their ``_id`` tie-breaker only on a real MongoDB
+  (``ensure_indexes`` asks the server which it is).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "count",
     "ensure_indexes",
     "id_filter",
+    "is_embedded",
     "oid_str",
     "parse_oid",
     "utcnow",
@@ -111,16 +115,19 @@ def oid_str(value: Any) -> str:
     return str(value)
 
 
+async def is_embedded(db: Database) -> bool:
+    """Whether the server is the embedded nx-27017 (it says so in ``buildInfo``)."""
+    info = await db.command("buildInfo")
+    return bool(info.get("process") == "nx_27017")
+
+
 async def ensure_indexes(db: Database) -> None:
     """Create the indexes the services rely on (idempotent)."""
+    tiebreak = [] if await is_embedded(db) else [("_id", ASCENDING)]
     await db["users"].create_indexes([IndexModel([("email", ASCENDING)], unique=True)])
     await db["products"].create_indexes(
-        [
-            IndexModel([("category", ASCENDING), ("_id", ASCENDING)]),
-            IndexModel([("createdAt", ASCENDING), ("_id", ASCENDING)]),
-            IndexModel([("price", ASCENDING), ("_id", ASCENDING)]),
-            IndexModel([("name", ASCENDING), ("_id", ASCENDING)]),
-        ]
+        [IndexModel([(field, ASCENDING), *tiebreak]) for field in ("createdAt", "price", "name")]
+        + [IndexModel([("category", ASCENDING), ("createdAt", ASCENDING), *tiebreak])]
     )
     await db["posts"].create_indexes(
         [IndexModel([("authorId", ASCENDING), ("createdAt", DESCENDING)])]

@@ -22,10 +22,10 @@ from pymongo import AsyncMongoClient
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.db import Database, close_client
+from gateway.db import Database
 from gateway.embedded import EmbeddedServer
-from gateway.services import Actor, Services
 from gateway.models import Credentials, UserCreate
+from gateway.services import Actor, Services
 
 TEST_SECRET = "test-secret-" + "x" * 40
 ADMIN_PASSWORD = "admin-password-1"

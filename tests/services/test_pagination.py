@@ -1,0 +1,108 @@
+"""Offset pages and keyset cursors over real data, under every sort."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import ValidationFailed
+from gateway.models import ProductCreate
+from gateway.pagination import CursorArgs, page_params
+from gateway.services import Services
+from tests.conftest import OPERATOR
+
+PRICES = [5.0, 1.0, 5.0, 3.0, 1.0, 5.0, 2.0, 3.0, 1.0, 4.0, 5.0]  # many ties
+
+
+async def _products(core: Services) -> list[str]:
+    ids = []
+    for i, price in enumerate(PRICES):
+        name = f"item-{(i * 7) % len(PRICES):02d}"
+        category = "even" if i % 2 == 0 else "odd"
+        data = ProductCreate(name=name, category=category, price=price)
+        ids.append((await core.products.create(OPERATOR, data)).id)
+    return ids
+
+
+@pytest.mark.parametrize("field", ["createdAt", "price", "name"])
+@pytest.mark.parametrize("descending", [False, True])
+async def test_cursor_pages_cover_everything_once_in_order(core, field, descending):
+    await _products(core)
+    key = {"createdAt": "created_at", "price": "price", "name": "name"}[field]
+    seen, after, pages = [], None, 0
+    while True:
+        page = await core.products.connection(
+            CursorArgs(first=3, after=after), sort_field=field, descending=descending
+        )
+        pages += 1
+        seen.extend(page.nodes)
+        assert page.total_count == len(PRICES)
+        assert page.has_previous_page == (after is not None)
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert pages == 4
+    assert len({p.id for p in seen}) == len(PRICES)
+    values = [(getattr(p, key), p.id) for p in seen]
+    assert values == sorted(values, reverse=descending)
+
+    # Backward from the end gives the same sequence.
+    back, before = [], None
+    while True:
+        page = await core.products.connection(
+            CursorArgs(last=4, before=before), sort_field=field, descending=descending
+        )
+        back[:0] = page.nodes
+        if not page.has_previous_page:
+            break
+        before = page.start_cursor
+    assert [p.id for p in back] == [p.id for p in seen]
+
+
+async def test_cursor_filtered_by_category_counts_the_filter(core):
+    await _products(core)
+    page = await core.products.connection(CursorArgs(first=100), category="odd")
+    assert page.total_count == len(PRICES) // 2
+    assert {p.category for p in page.nodes} == {"odd"}
+
+
+async def test_cursor_from_another_sort_is_refused(core):
+    await _products(core)
+    page = await core.products.connection(CursorArgs(first=2), sort_field="price")
+    with pytest.raises(ValidationFailed):
+        await core.products.connection(
+            CursorArgs(first=2, after=page.end_cursor), sort_field="name"
+        )
+    with pytest.raises(ValidationFailed):
+        await core.products.connection(CursorArgs(first=2, after="not-a-cursor"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        CursorArgs(first=101),
+        CursorArgs(last=101),
+        CursorArgs(first=-1),
+        CursorArgs(first=1, last=1),
+    ],
+)
+async def test_cursor_arguments_are_bounded(core, args):
+    with pytest.raises(ValidationFailed):
+        await core.products.connection(args)
+
+
+async def test_offset_pages(core):
+    await _products(core)
+    page = await core.products.list(None, page_params("2", "4", 10))
+    assert (page.page, page.limit, page.total, page.pages) == (2, 4, len(PRICES), 3)
+    assert len(page.items) == 4
+    first = await core.products.list(None, page_params("1", "4", 10))
+    assert not {p.id for p in first.items} & {p.id for p in page.items}
+
+
+@pytest.mark.parametrize(
+    ("page", "limit"),
+    [("0", "10"), ("1", "0"), ("1", "101"), ("x", "1"), ("1", "-3"), ("1.5", "2")],
+)
+def test_bad_paging_values(page, limit):
+    with pytest.raises(ValidationFailed):
+        page_params(page, limit, 10)
