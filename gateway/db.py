@@ -11,6 +11,9 @@ is handled once:
 * counting with a filter goes through ``count`` (``$match`` + ``$count``),
   not ``count_documents``, which the embedded server evaluates slowly;
 * ``aggregate`` results may carry ``_id`` as a string: read them with ``oid_str``;
+* a datetime written by an update operator (``$set``, ``$setOnInsert``) is
+  stored as a string; ``stamped`` sets ``updatedAt`` with the standard
+  ``$currentDate`` instead, and datetimes are otherwise only ever inserted;
 * an index whose key includes ``_id`` makes every later insert fail, so the
   sort indexes get their ``_id`` tie-breaker only on a real MongoDB
   (``ensure_indexes`` asks the server which it is).
@@ -41,6 +44,7 @@ __all__ = [
     "is_embedded",
     "oid_str",
     "parse_oid",
+    "stamped",
     "utcnow",
 ]
 
@@ -143,6 +147,11 @@ async def ensure_indexes(db: Database) -> None:
         [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)]
     )
     await db["contact_messages"].create_indexes([IndexModel([("createdAt", DESCENDING)])])
+
+
+def stamped(update: Document) -> Document:
+    """``update`` that also sets ``updatedAt`` to the server's time."""
+    return {**update, "$currentDate": {"updatedAt": True}}
 
 
 def utcnow() -> datetime:

@@ -28,7 +28,7 @@ class Input(msgspec.Struct, forbid_unknown_fields=True, rename="camel", kw_only=
     """Base of request bodies: unknown fields and wrong types are refused."""
 
 
-class Output(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+class Output(msgspec.Struct, rename="camel", kw_only=True):
     """Base of what services return; UNSET fields are left out of the JSON."""
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from msgspec import UNSET
 from pymongo import ReturnDocument
 
-from gateway.db import Database, id_filter, utcnow
+from gateway.db import Database, id_filter, stamped, utcnow
 from gateway.errors import NotFound
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import (
@@ -97,9 +97,8 @@ class ProductService:
             if getattr(data, field) is not UNSET
         }
         if changes:
-            changes["updatedAt"] = utcnow()
             doc = await self._products.find_one_and_update(
-                query, {"$set": changes}, return_document=ReturnDocument.AFTER
+                query, stamped({"$set": changes}), return_document=ReturnDocument.AFTER
             )
         else:
             doc = await self._products.find_one(query)

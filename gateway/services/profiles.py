@@ -7,7 +7,7 @@ from typing import Any
 from msgspec import UNSET
 from pymongo import ReturnDocument
 
-from gateway.db import Database, utcnow
+from gateway.db import Database, stamped
 from gateway.models import ProfileOut, ProfileUpdate
 from gateway.services.policy import Actor, require_signed_in
 
@@ -34,14 +34,14 @@ class ProfileService:
             Unauthenticated: anonymous caller.
         """
         owner = require_signed_in(actor)
-        changes: dict[str, Any] = {"updatedAt": utcnow()}
+        changes: dict[str, Any] = {}
         if data.bio is not UNSET:
             changes["bio"] = data.bio
         if data.avatar_url is not UNSET:
             changes["avatarUrl"] = data.avatar_url
         doc = await self._profiles.find_one_and_update(
             {"userId": owner.id},
-            {"$set": changes, "$setOnInsert": {"userId": owner.id}},
+            stamped({"$set": changes} if changes else {}),
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )

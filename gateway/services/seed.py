@@ -1,4 +1,4 @@
-"""Demo data for trying the gateway out; safe to run again (upserts on natural keys)."""
+"""Demo data for trying the gateway out; running it again adds only what is missing."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from pymongo import UpdateOne
-
 from gateway.auth import Passwords
-from gateway.db import Database, utcnow
+from gateway.db import Collection, Database, utcnow
 
 __all__ = ["DEMO_PASSWORD", "SeedService"]
 
@@ -22,6 +20,7 @@ CATEGORIES = (
 BATCH = 500
 
 Progress = Callable[[str, int, int], None]
+Document = dict[str, Any]
 
 
 class SeedService:
@@ -38,29 +37,27 @@ class SeedService:
         categories: int,
         progress: Progress,
     ) -> None:
-        """Write ``users`` demo users (with posts and a profile) and ``products`` products."""
+        """Write demo users (each with posts and a profile) and products over categories."""
         # One hash for all demo users: argon2 is deliberately slow, the password is public.
         password_hash = await self._passwords.hash(DEMO_PASSWORD)
         now = utcnow()
-        user_ops = [
-            UpdateOne(
-                {"email": f"demo{i}@example.com"},
+        await self._add_missing(
+            self._db["users"],
+            "email",
+            [
                 {
-                    "$setOnInsert": {
-                        "name": f"Demo User {i}",
-                        "email": f"demo{i}@example.com",
-                        "role": "user",
-                        "passwordHash": password_hash,
-                        "passwordVersion": 0,
-                        "createdAt": now,
-                        "updatedAt": now,
-                    }
-                },
-                upsert=True,
-            )
-            for i in range(1, users + 1)
-        ]
-        await self._bulk("users", user_ops, progress)
+                    "name": f"Demo User {i}",
+                    "email": f"demo{i}@example.com",
+                    "role": "user",
+                    "passwordHash": password_hash,
+                    "passwordVersion": 0,
+                    "createdAt": now,
+                    "updatedAt": now,
+                }
+                for i in range(1, users + 1)
+            ],
+            progress,
+        )
         emails = [f"demo{i}@example.com" for i in range(1, users + 1)]
         ids = [
             str(doc["_id"])
@@ -68,64 +65,66 @@ class SeedService:
             .find({"email": {"$in": emails}}, {"_id": 1})
             .to_list(None)
         ]
-        post_ops: list[Any] = []
-        profile_ops: list[Any] = []
-        for user_id in ids:
-            profile_ops.append(
-                UpdateOne(
-                    {"userId": user_id},
-                    {
-                        "$setOnInsert": {
-                            "userId": user_id,
-                            "bio": "Demo account.",
-                            "avatarUrl": None,
-                            "updatedAt": now,
-                        }
-                    },
-                    upsert=True,
-                )
-            )
-            for n in range(1, posts_per_user + 1):
-                post_ops.append(
-                    UpdateOne(
-                        {"authorId": user_id, "title": f"Demo post {n}"},
-                        {
-                            "$setOnInsert": {
-                                "authorId": user_id,
-                                "title": f"Demo post {n}",
-                                "content": f"Post number {n} of a demo user.",
-                                "createdAt": now - timedelta(minutes=n),
-                            }
-                        },
-                        upsert=True,
-                    )
-                )
-        await self._bulk("profiles", profile_ops, progress)
-        await self._bulk("posts", post_ops, progress)
-        product_ops = [
-            UpdateOne(
-                {"name": f"Demo product {i}"},
+        await self._add_missing(
+            self._db["profiles"],
+            "userId",
+            [
+                {"userId": i, "bio": "Demo account.", "avatarUrl": None, "updatedAt": now}
+                for i in ids
+            ],
+            progress,
+        )
+        await self._add_missing(
+            self._db["posts"],
+            "key",
+            [
                 {
-                    "$setOnInsert": {
-                        "name": f"Demo product {i}",
-                        "category": CATEGORIES[i % categories],
-                        "price": round(1 + (i * 7919 % 10_000) / 100, 2),
-                        "description": f"Demo product number {i}.",
-                        "createdAt": now + timedelta(milliseconds=i),
-                        "updatedAt": now,
-                    }
-                },
-                upsert=True,
-            )
-            for i in range(1, products + 1)
-        ]
-        await self._bulk("products", product_ops, progress)
+                    "key": f"{user_id}/{n}",
+                    "authorId": user_id,
+                    "title": f"Demo post {n}",
+                    "content": f"Post number {n} of a demo user.",
+                    "createdAt": now - timedelta(minutes=n),
+                }
+                for user_id in ids
+                for n in range(1, posts_per_user + 1)
+            ],
+            progress,
+        )
+        await self._add_missing(
+            self._db["products"],
+            "name",
+            [
+                {
+                    "name": f"Demo product {i}",
+                    "category": CATEGORIES[i % categories],
+                    "price": round(1 + (i * 7919 % 10_000) / 100, 2),
+                    "description": f"Demo product number {i}.",
+                    "createdAt": now + timedelta(milliseconds=i),
+                    "updatedAt": now,
+                }
+                for i in range(1, products + 1)
+            ],
+            progress,
+        )
 
-    async def _bulk(self, collection: str, ops: list[Any], progress: Progress) -> None:
+    async def _add_missing(
+        self, collection: Collection, key: str, docs: list[Document], progress: Progress
+    ) -> None:
+        """Insert the documents whose ``key`` is not stored yet, in batches.
+
+        Inserts rather than upserts: datetimes must be inserted (see ``gateway.db``).
+        """
         done = 0
-        progress(collection, done, len(ops))
-        for start in range(0, len(ops), BATCH):
-            batch = ops[start : start + BATCH]
-            await self._db[collection].bulk_write(batch, ordered=False)
+        progress(collection.name, done, len(docs))
+        for start in range(0, len(docs), BATCH):
+            batch = docs[start : start + BATCH]
+            keys = [doc[key] for doc in batch]
+            present = {
+                doc[key]
+                for doc in await collection.find({key: {"$in": keys}}, {key: 1}).to_list(None)
+            }
+            missing = [doc for doc in batch if doc[key] not in present]
+            if missing:
+                await collection.insert_many(missing, ordered=False)
             done += len(batch)
-            progress(collection, done, len(ops))
+            progress(collection.name, done, len(docs))

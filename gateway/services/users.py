@@ -10,7 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from gateway.auth import Passwords
-from gateway.db import Database, id_filter, parse_oid, utcnow
+from gateway.db import Database, id_filter, parse_oid, stamped, utcnow
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import (
@@ -140,11 +140,11 @@ class UserService:
             # Tokens carry the version they were issued under; bumping it revokes them.
             update["$inc"] = {"passwordVersion": 1}
         if changes or update:
-            changes["updatedAt"] = utcnow()
-            update["$set"] = changes
+            if changes:
+                update["$set"] = changes
             try:
                 doc = await self._users.find_one_and_update(
-                    {"_id": query["_id"]}, update, return_document=ReturnDocument.AFTER
+                    {"_id": query["_id"]}, stamped(update), return_document=ReturnDocument.AFTER
                 )
             except DuplicateKeyError:
                 raise Conflict(EMAIL_TAKEN) from None

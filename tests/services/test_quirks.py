@@ -7,14 +7,16 @@ which is the signal to revisit the helper.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import pytest
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
-from gateway.db import aggregate, count, is_embedded
-from gateway.models import PostCreate
+from gateway.db import aggregate, count, is_embedded, stamped, utcnow
+from gateway.models import PostCreate, ProductCreate, ProductUpdate
 from gateway.services import Actor
+from tests.conftest import OPERATOR
 
 EMBEDDED = not os.environ.get("GATEWAY_TEST_MONGODB_URI")
 
@@ -57,3 +59,21 @@ async def test_an_index_on_id_breaks_inserts_so_sort_indexes_leave_it_out(driver
     indexes = await driver_db["products"].index_information()
     assert all("_id" not in dict(spec["key"]) for name, spec in indexes.items() if name != "_id_")
     await driver_db["products"].insert_one({"name": "ok", "price": 1})
+
+
+@pytest.mark.skipif(not EMBEDDED, reason="a quirk of the embedded server only")
+async def test_set_stores_datetimes_as_strings_so_updates_use_current_date(core, driver_db):
+    result = await driver_db["probe"].insert_one({"x": 1})
+    await driver_db["probe"].update_one({"_id": result.inserted_id}, {"$set": {"at": utcnow()}})
+    assert isinstance((await driver_db["probe"].find_one())["at"], str)
+    await driver_db["probe"].update_one({"_id": result.inserted_id}, stamped({"$set": {"x": 2}}))
+    assert isinstance((await driver_db["probe"].find_one())["updatedAt"], datetime)
+
+
+async def test_updates_keep_real_dates(core, driver_db):
+    product = await core.products.create(OPERATOR, ProductCreate(name="p", category="c", price=1))
+    updated = await core.products.update(OPERATOR, product.id, ProductUpdate(price=2))
+    assert updated.updated_at >= updated.created_at
+    stored = await driver_db["products"].find_one()
+    assert isinstance(stored["updatedAt"], datetime)
+    assert isinstance(stored["createdAt"], datetime)
