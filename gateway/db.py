@@ -14,6 +14,8 @@ is handled once:
 * a datetime written by an update operator (``$set``, ``$setOnInsert``) is
   stored as a string; ``stamped`` sets ``updatedAt`` with the standard
   ``$currentDate`` instead, and datetimes are otherwise only ever inserted;
+* the emulated GridFS collections return ``uploadDate`` as a naive ISO
+  string: read dates from them with ``as_utc``;
 * an index whose key includes ``_id`` makes every later insert fail, so the
   sort indexes get their ``_id`` tie-breaker only on a real MongoDB
   (``ensure_indexes`` asks the server which it is).
@@ -37,6 +39,7 @@ __all__ = [
     "Collection",
     "Database",
     "aggregate",
+    "as_utc",
     "build_client",
     "count",
     "ensure_indexes",
@@ -147,6 +150,13 @@ async def ensure_indexes(db: Database) -> None:
         [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)]
     )
     await db["contact_messages"].create_indexes([IndexModel([("createdAt", DESCENDING)])])
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """A stored date as an aware UTC datetime, whether the server gave a date or a string."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def stamped(update: Document) -> Document:

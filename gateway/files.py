@@ -5,6 +5,11 @@ read here chunk by chunk so memory stays flat whatever the file size. Reads go
 in bounded windows of chunk numbers (``n`` ranges), because the embedded
 server ignores ``batchSize`` and would otherwise return a whole file in one
 message. File ids are strings (see ``gateway.db`` on references).
+
+The operations are the ones PyMongo's own GridFS uses (insert chunks then the
+file document; find chunks by ``files_id`` and ``n``; delete the file document
+by ``_id`` then its chunks by ``files_id``), because the embedded server
+emulates GridFS collections and answers only those.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from urllib.parse import quote
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from gateway.db import Database, utcnow
+from gateway.db import Database, as_utc, utcnow
 from gateway.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from gateway.models import FileMeta
 
@@ -96,7 +101,7 @@ def _meta(doc: dict[str, Any]) -> FileMeta:
         size=int(doc["length"]),
         content_type=metadata.get("contentType", "application/octet-stream"),
         url=file_url(doc["filename"]),
-        created_at=doc["uploadDate"],
+        created_at=as_utc(doc["uploadDate"]),
     )
 
 
@@ -192,6 +197,8 @@ class FileStore:
     async def _drop_chunks(self, file_id: str) -> None:
         with contextlib.suppress(Exception):
             await self._chunks.delete_many({"files_id": file_id})
+            # The embedded server keeps a placeholder file record for orphan chunks.
+            await self._files.delete_one({"_id": file_id})
 
     async def stream(self, path: str) -> tuple[FileMeta, AsyncIterator[bytes]]:
         """The file's metadata and an iterator over its bytes, a window of chunks at a time.
@@ -221,7 +228,7 @@ class FileStore:
 
     async def delete(self, path: str) -> None:
         """Remove the file record first (so it vanishes at once), then its chunks."""
-        doc = await self._files.find_one_and_delete({"filename": path})
-        if doc is None:
+        doc = await self._files.find_one({"filename": path}, {"_id": 1})
+        if doc is None or (await self._files.delete_one({"_id": doc["_id"]})).deleted_count == 0:
             raise NotFound("File not found")
         await self._chunks.delete_many({"files_id": doc["_id"]})

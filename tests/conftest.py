@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,45 @@ USER_PASSWORD = "user-password-1"
 OPERATOR = Actor(id="tests", role="admin", email="", name="tests")
 
 
+EXTERNAL_URI = os.environ.get("GATEWAY_TEST_MONGODB_URI")
+
+
 @pytest.fixture(scope="session")
-def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get("GATEWAY_TEST_MONGODB_URI")
-    if configured:
-        yield configured
+def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("embedded")
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(embedded_dir: Path) -> Iterator[str]:
+    if EXTERNAL_URI:
+        yield EXTERNAL_URI
         return
-    server = EmbeddedServer(tmp_path_factory.mktemp("embedded"))
+    server = EmbeddedServer(embedded_dir)
     uri = server.start()
     yield uri
     server._terminate()  # the session's loop is gone by now: stop synchronously
+
+
+@pytest.fixture
+def stored_files(db: Database, embedded_dir: Path) -> Callable[[], Awaitable[tuple[int, int]]]:
+    """Count GridFS file records and chunks, orphans included.
+
+    The embedded server emulates GridFS and answers chunk queries only by
+    ``files_id``, so there its SQLite tables are read directly.
+    """
+
+    async def count() -> tuple[int, int]:
+        if EXTERNAL_URI:
+            files = await db["fs.files"].count_documents({})
+            return files, await db["fs.chunks"].count_documents({})
+        with contextlib.closing(sqlite3.connect(embedded_dir / "mongo" / f"{db.name}.db")) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if "fs_files" not in tables:
+                return 0, 0
+            files = conn.execute("SELECT count(*) FROM fs_files").fetchone()[0]
+            return files, conn.execute("SELECT count(*) FROM fs_chunks").fetchone()[0]
+
+    return count
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,150 @@
+"""``/api/products``: public reads with filter and pages, admin-only writes."""
+
+from __future__ import annotations
+
+import pytest
+
+PRODUCT = {"name": "Lamp", "category": "home", "price": 19.5, "description": "Bright"}
+
+
+async def _create(client, admin, **change):
+    response = await client.post(
+        "/api/products", json={**PRODUCT, **change}, headers=admin["headers"]
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_create_and_read(client, admin):
+    product = await _create(client, admin)
+    assert set(product) == {
+        "id", "name", "category", "price", "description", "createdAt", "updatedAt",
+    }  # fmt: skip
+    assert product["createdAt"] == product["updatedAt"]
+    response = await client.get(f"/api/products/{product['id']}")
+    assert response.status_code == 200
+    assert response.json() == product
+
+
+async def test_description_is_optional(client, admin):
+    product = await _create(client, admin, description=None)
+    assert product["description"] is None
+    body = {k: v for k, v in PRODUCT.items() if k != "description"}
+    response = await client.post("/api/products", json=body, headers=admin["headers"])
+    assert response.status_code == 201
+
+
+async def test_writes_are_admin_only(client, db, admin, alice):
+    product = await _create(client, admin)
+    path = f"/api/products/{product['id']}"
+    assert (await client.post("/api/products", json=PRODUCT)).status_code == 401
+    response = await client.post("/api/products", json=PRODUCT, headers=alice["headers"])
+    assert response.status_code == 403
+    assert (await client.put(path, json={"price": 1}, headers=alice["headers"])).status_code == 403
+    assert (await client.delete(path, headers=alice["headers"])).status_code == 403
+    assert (await client.delete(path)).status_code == 401
+    stored = await db["products"].find({}).to_list(None)
+    assert len(stored) == 1
+    assert stored[0]["price"] == 19.5
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": ""},
+        {"name": "   "},
+        {"category": ""},
+        {"price": -1},
+        {"price": "12"},
+        {"price": True},
+        {"price": 1e13},
+        {"unknown": 1},
+        {"name": {"$ne": None}},
+    ],
+)
+async def test_create_validation(client, db, admin, change):
+    response = await client.post(
+        "/api/products", json={**PRODUCT, **change}, headers=admin["headers"]
+    )
+    assert response.status_code == 400
+    assert response.json()["details"]
+    assert await db["products"].count_documents({}) == 0
+
+
+async def test_nan_and_infinity_are_refused(client, db, admin):
+    for price in (b"NaN", b"Infinity", b"-Infinity", b"1e400"):
+        raw = b'{"name":"a","category":"b","price":' + price + b"}"
+        response = await client.post(
+            "/api/products",
+            content=raw,
+            headers={**admin["headers"], "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400
+    assert await db["products"].count_documents({}) == 0
+
+
+async def test_update_and_delete(client, admin):
+    product = await _create(client, admin)
+    path = f"/api/products/{product['id']}"
+    response = await client.put(
+        path, json={"price": 25, "description": None}, headers=admin["headers"]
+    )
+    assert response.status_code == 200
+    updated = response.json()
+    assert (updated["price"], updated["description"], updated["name"]) == (25, None, "Lamp")
+    assert updated["updatedAt"] > product["updatedAt"]
+    response = await client.put(path, json={"price": -5}, headers=admin["headers"])
+    assert response.status_code == 400
+    assert (await client.get(path)).json()["price"] == 25
+    assert (await client.delete(path, headers=admin["headers"])).status_code == 204
+    assert (await client.get(path)).status_code == 404
+    assert (await client.delete(path, headers=admin["headers"])).status_code == 404
+
+
+@pytest.mark.parametrize("product_id", ["0" * 24, "xyz", "%24ne"])
+async def test_not_found(client, admin, product_id):
+    response = await client.get(f"/api/products/{product_id}")
+    assert response.status_code == 404
+    assert response.json() == {"error": "Product not found"}
+    response = await client.put(
+        f"/api/products/{product_id}", json={"price": 1}, headers=admin["headers"]
+    )
+    assert response.status_code == 404
+
+
+async def test_list_filter_and_pages(client, admin):
+    for i in range(7):
+        await _create(client, admin, name=f"P{i}", category="a" if i < 5 else "b")
+    body = (await client.get("/api/products?category=a&page=2&limit=2")).json()
+    assert body["pagination"] == {"page": 2, "limit": 2, "total": 5, "pages": 3}
+    assert [p["name"] for p in body["products"]] == ["P2", "P3"]
+    body = (await client.get("/api/products")).json()
+    assert body["pagination"] == {"page": 1, "limit": 10, "total": 7, "pages": 1}
+    body = (await client.get("/api/products?category=none")).json()
+    assert body == {"products": [], "pagination": {"page": 1, "limit": 10, "total": 0, "pages": 0}}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=0", "page=-1", "limit=0", "limit=101", "page=abc", "limit=1&limit=2"],
+)
+async def test_bad_paging_is_400(client, query):
+    response = await client.get(f"/api/products?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["category[$ne]=x", "category[$gt]=", "$where=1", "category%5B%24ne%5D=x"],
+)
+async def test_operator_injection_in_query_is_refused(client, admin, query):
+    await _create(client, admin)
+    response = await client.get(f"/api/products?{query}")
+    assert response.status_code == 400
+
+
+async def test_operator_like_values_are_literal(client, admin):
+    await _create(client, admin)
+    body = (await client.get("/api/products?category=%7B%22%24ne%22%3A%22x%22%7D")).json()
+    assert body["pagination"]["total"] == 0
