@@ -52,7 +52,7 @@ async def open_services(settings: Settings, *, client: Any = None) -> AsyncItera
         uri = settings.mongodb_uri
         if uri is None:
             embedded = EmbeddedServer(settings.data_path)
-            uri = await asyncio.to_thread(embedded.start)
+            uri = embedded.start()  # on the loop's thread, see EmbeddedServer._launch
             embedded.supervise()
         db_client = build_client(uri, settings)
     db = db_client[settings.db_name]

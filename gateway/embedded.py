@@ -110,6 +110,20 @@ class EmbeddedServer:
             return None
 
     def _spawn(self) -> None:
+        self._launch()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not self._ready(deadline):
+            time.sleep(0.05)
+
+    async def _spawn_async(self) -> None:
+        self._launch()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not self._ready(deadline, probe_timeout=0.05):
+            await asyncio.sleep(0.05)
+
+    def _launch(self) -> None:
+        # Called on the thread that lives as long as the gateway (the event loop's):
+        # the kernel's parent-death signal fires when the forking *thread* ends.
         assert self._port is not None
         store = self._dir / "mongo"
         store.mkdir(exist_ok=True)
@@ -131,17 +145,21 @@ class EmbeddedServer:
                 preexec_fn=_die_with_parent,
                 close_fds=True,
             )
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not _answers(self._port, timeout=0.2):
-            if self._process.poll() is not None:
-                raise EmbeddedStartError(
-                    f"nx-27017 exited with {self._process.returncode}; see {log_file}"
-                )
-            if time.monotonic() > deadline:
-                self._terminate()
-                raise EmbeddedStartError(f"nx-27017 did not answer in {_START_TIMEOUT:.0f}s")
-            time.sleep(0.05)
-        log.info("embedded database on 127.0.0.1:%s (data in %s)", self._port, store)
+
+    def _ready(self, deadline: float, probe_timeout: float = 0.2) -> bool:
+        """Whether the launched server answers; raises if it died or is too slow."""
+        assert self._process is not None and self._port is not None
+        if _answers(self._port, timeout=probe_timeout):
+            log.info("embedded database on 127.0.0.1:%s (data in %s)", self._port, self._dir)
+            return True
+        if self._process.poll() is not None:
+            raise EmbeddedStartError(
+                f"nx-27017 exited with {self._process.returncode}; see {self._dir / 'mongo.log'}"
+            )
+        if time.monotonic() > deadline:
+            self._terminate()
+            raise EmbeddedStartError(f"nx-27017 did not answer in {_START_TIMEOUT:.0f}s")
+        return False
 
     def supervise(self, interval: float = 1.0) -> None:
         """Restart the server (same port) whenever it dies; needs a running event loop."""
@@ -153,16 +171,17 @@ class EmbeddedServer:
             if self._process is not None and self._process.poll() is not None:
                 log.warning("embedded database exited (%s); restarting", self._process.returncode)
                 try:
-                    await asyncio.to_thread(self._spawn)
+                    await self._spawn_async()
                 except EmbeddedStartError:
                     log.exception("embedded database restart failed; retrying")
             elif self._process is None and self._port is not None and not _answers(self._port):
                 # The server we borrowed is gone with its owner: take over.
                 log.warning("the shared embedded database went away; starting our own")
                 with contextlib.suppress(EmbeddedStartError):
-                    await asyncio.to_thread(self._take_over)
+                    self._take_over()
 
     def _take_over(self) -> None:
+        # Blocks the loop briefly; only ever runs while the database is down anyway.
         with _locked(self._dir / "embedded.lock"):
             if self._port is not None and _answers(self._port):
                 return
