@@ -118,7 +118,7 @@ class EmbeddedServer:
     async def _spawn_async(self) -> None:
         self._launch()
         deadline = time.monotonic() + _START_TIMEOUT
-        while not self._ready(deadline, probe_timeout=0.05):
+        while not self._ready(deadline, probe_timeout=0.05):  # noqa: ASYNC110 - polls a process
             await asyncio.sleep(0.05)
 
     def _launch(self) -> None:
@@ -148,7 +148,8 @@ class EmbeddedServer:
 
     def _ready(self, deadline: float, probe_timeout: float = 0.2) -> bool:
         """Whether the launched server answers; raises if it died or is too slow."""
-        assert self._process is not None and self._port is not None
+        assert self._process is not None
+        assert self._port is not None
         if _answers(self._port, timeout=probe_timeout):
             log.info("embedded database on 127.0.0.1:%s (data in %s)", self._port, self._dir)
             return True

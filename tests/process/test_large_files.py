@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -50,8 +51,12 @@ async def test_50mb_up_and_down_in_bounded_memory(services, settings, tmp_path, 
         db_name=settings.db_name,
         max_file_bytes=str(SIZE),
     )
+    await asyncio.to_thread(_transfer, env, alice["headers"])
+
+
+def _transfer(env, auth) -> None:
     with live_gateway(env) as live, httpx.Client(base_url=live.base_url, timeout=120) as http:
-        headers = {**alice["headers"], "Content-Type": "application/octet-stream"}
+        headers = {**auth, "Content-Type": "application/octet-stream"}
         # Warm up: imports, pools and buffers that any first request allocates.
         assert (
             http.post("/api/files/warm.bin", content=b"w" * PIECE * 2, headers=headers).status_code
