@@ -21,7 +21,7 @@ def test_compose_file_is_valid_against_the_compose_specification():
             "--builtin-schema",
             "vendor.compose-spec",
             str(ROOT / "docker-compose.yml"),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         check=False,
