@@ -23,7 +23,7 @@ class ProductController(Controller):
     @get("/")
     async def list_products(self, request: AnyRequest, services: ServicesDep) -> dict[str, Any]:
         query = plain_query(request, "category", "page", "limit")
-        page = await services.products.list(
+        page = await services.products.page(
             query["category"], page_params(query["page"], query["limit"], DEFAULT_LIMIT)
         )
         return {

@@ -45,7 +45,7 @@ class UserController(Controller):
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[list[User]]:
         query = plain_query(request, "page", "limit")
-        page = await services.users.list(
+        page = await services.users.page(
             actor, page_params(query["page"], query["limit"], DEFAULT_LIMIT)
         )
         return Response(

@@ -48,7 +48,7 @@ class ProductService:
     def __init__(self, db: Database) -> None:
         self._products = db["products"]
 
-    async def list(self, category: str | None, params: PageParams) -> OffsetPage[Product]:
+    async def page(self, category: str | None, params: PageParams) -> OffsetPage[Product]:
         return await offset_page(
             self._products, _filter(category), [("_id", 1)], params, to_product
         )

@@ -45,6 +45,7 @@ class ProfileService:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        assert doc is not None  # an upsert always returns the document
         return to_profile(doc)
 
     async def delete_for_user(self, user_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -54,7 +55,7 @@ class UserService:
         self._posts = posts
         self._profiles = profiles
 
-    async def list(self, actor: Actor | None, params: PageParams) -> OffsetPage[User]:
+    async def page(self, actor: Actor | None, params: PageParams) -> OffsetPage[User]:
         """Raises: Unauthenticated: anonymous caller."""
         viewer = require_signed_in(actor)
         return await offset_page(
@@ -78,7 +79,7 @@ class UserService:
         profile = (await self._profiles.for_users([user.id])).get(user.id)
         return UserDetail(**msgspec.structs.asdict(user), posts=posts, profile=profile)
 
-    async def get_many(self, actor: Actor | None, user_ids: list[str]) -> dict[str, User]:
+    async def get_many(self, actor: Actor | None, user_ids: Sequence[str]) -> dict[str, User]:
         """The users among ``user_ids`` that exist, in one query (for DataLoaders)."""
         viewer = require_signed_in(actor)
         oids = [oid for oid in map(parse_oid, user_ids) if oid is not None]

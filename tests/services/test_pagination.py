@@ -92,10 +92,10 @@ async def test_cursor_arguments_are_bounded(core, args):
 
 async def test_offset_pages(core):
     await _products(core)
-    page = await core.products.list(None, page_params("2", "4", 10))
+    page = await core.products.page(None, page_params("2", "4", 10))
     assert (page.page, page.limit, page.total, page.pages) == (2, 4, len(PRICES), 3)
     assert len(page.items) == 4
-    first = await core.products.list(None, page_params("1", "4", 10))
+    first = await core.products.page(None, page_params("1", "4", 10))
     assert not {p.id for p in first.items} & {p.id for p in page.items}
 
 

@@ -1,0 +1,1 @@
+"""The gateway: one service, two front doors (REST and GraphQL), one core."""
