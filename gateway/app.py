@@ -17,6 +17,7 @@ from gateway.config import Settings, with_jwt_secret
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
 from gateway.services import Services
+from resolvers import graphql_route_handlers
 from rest import exception_handlers, route_handlers
 from rest._http import provide_actor, provide_services
 
@@ -98,7 +99,7 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
         else None
     )
     app = Litestar(
-        route_handlers=route_handlers(settings),
+        route_handlers=[*route_handlers(settings), *graphql_route_handlers(settings)],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "actor": Provide(provide_actor),

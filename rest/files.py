@@ -41,11 +41,14 @@ class FileController(Controller):
         meta, chunks = await services.files.open(path)
         return Stream(
             chunks,
-            media_type=meta.content_type,
             headers={
+                # Given explicitly so it is served exactly as stored (no added charset).
+                "Content-Type": meta.content_type,
                 "Content-Disposition": content_disposition(meta.name),
                 "Content-Length": str(meta.size),
                 "X-Content-Type-Options": "nosniff",
+                # Stored files are user content: never let a browser run them as a page.
+                "Content-Security-Policy": "sandbox; default-src 'none'",
             },
         )
 

@@ -16,7 +16,8 @@ __all__ = ["FileService"]
 UPLOAD_DIR = "uploads"
 INVALID_FILE_TYPE = "Invalid file type"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+# type/subtype with optional parameters (``text/plain; charset=latin-1``), kept as sent.
+_MEDIA_TYPE = re.compile(r'^[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=("[^"\\\x00-\x1f]*"|[\w.+-]+))*$')
 
 
 async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
@@ -76,10 +77,12 @@ class FileService:
         """
         owner = require_signed_in(actor)
         path = check_path(path)
-        media_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
-        if not _MEDIA_TYPE.match(media_type):
+        media_type = (content_type or "application/octet-stream").strip()
+        if len(media_type) > 255 or not _MEDIA_TYPE.match(media_type):
             raise ValidationFailed("Invalid content type", ["contentType: not a media type"])
         _check_length(declared_length, self._max_file)
+        kind, _, parameters = media_type.partition(";")
+        media_type = kind.lower() + (f";{parameters}" if parameters else "")
         return await self._store.save(
             path, chunks, content_type=media_type, owner_id=owner.id, max_bytes=self._max_file
         )

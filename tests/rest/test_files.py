@@ -139,3 +139,22 @@ async def test_catch_all_does_not_shadow_other_routes(client, alice):
     response = await client.post("/api/upload", headers=alice["headers"])
     assert response.status_code == 415
     assert (await client.get("/api/users", headers=alice["headers"])).status_code == 200
+
+
+async def test_content_type_is_served_as_stored(client, alice):
+    response = await _put(
+        client, alice, "latin.txt", "café".encode("latin-1"), "Text/Plain; charset=latin-1"
+    )
+    assert response.status_code == 201
+    assert response.json()["contentType"] == "text/plain; charset=latin-1"
+    download = await client.get("/api/files/latin.txt")
+    assert download.headers["content-type"] == "text/plain; charset=latin-1"
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in download.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("content_type", ["nonsense", "text/plain; x", "a/b\\x", "/"])
+async def test_bad_content_type_is_400(client, stored_files, alice, content_type):
+    response = await _put(client, alice, "bad.txt", b"x", content_type)
+    assert response.status_code == 400
+    assert await stored_files() == (0, 0)
