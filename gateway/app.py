@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from litestar import Litestar
@@ -16,6 +16,7 @@ from gateway.auth import Passwords
 from gateway.config import Settings, with_jwt_secret
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
+from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
 from gateway.services import Services
 from resolvers import graphql_route_handlers
 from rest import exception_handlers, route_handlers
@@ -40,7 +41,9 @@ async def _ensure_indexes_eventually(db: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, *, client: Any = None) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, *, client: Any = None, listeners: Sequence[Any] = ()
+) -> AsyncIterator[Services]:
     """Connect (starting the embedded database if no URI is set) and yield the services.
 
     Shared by the application's lifespan and the CLI, so both act on the same
@@ -55,7 +58,7 @@ async def open_services(settings: Settings, *, client: Any = None) -> AsyncItera
             embedded = EmbeddedServer(settings.data_path)
             uri = embedded.start()  # on the loop's thread, see EmbeddedServer._launch
             embedded.supervise()
-        db_client = build_client(uri, settings)
+        db_client = build_client(uri, settings, listeners)
     db = db_client[settings.db_name]
     indexes = asyncio.create_task(_ensure_indexes_eventually(db))
     with contextlib.suppress(TimeoutError):
@@ -81,9 +84,12 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
     """
     settings = with_jwt_secret(settings)
 
+    metrics = Metrics()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_services(settings, client=client) as services:
+        listeners = [DatabaseCommandCounter(metrics)]
+        async with open_services(settings, client=client, listeners=listeners) as services:
             app.state.services = services
             yield
 
@@ -98,7 +104,8 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
         if settings.cors_origins
         else None
     )
-    app = Litestar(
+    app = GatewayApp(
+        metrics=metrics,
         route_handlers=[*route_handlers(settings), *graphql_route_handlers(settings)],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
@@ -111,4 +118,17 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     return app
+
+
+class GatewayApp(Litestar):
+    """Litestar with ``RequestContext`` outermost, so that every answer (404 and 405
+    included) gets a request id, security headers, an access log line and metrics."""
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        self.metrics = metrics
+        super().__init__(*args, **kwargs)
+
+    def _create_asgi_handler(self) -> Any:
+        return RequestContext(super()._create_asgi_handler(), self.metrics)

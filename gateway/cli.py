@@ -19,6 +19,7 @@ from gateway.app import create_app, open_services
 from gateway.config import Settings, SettingsError, load_settings, with_jwt_secret
 from gateway.errors import GatewayError, ValidationFailed
 from gateway.models import UserCreate, UserUpdate
+from gateway.observability import configure_logging
 from gateway.services import Actor
 from gateway.validation import convert_input
 
@@ -31,11 +32,14 @@ OPERATOR = Actor(id="cli", role="admin", email="", name="gateway CLI")
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,
         port=args.port or settings.port,
+        log_config=None,  # keep the JSON logging configured above
         log_level=settings.log_level.lower(),
+        access_log=False,  # RequestContext writes the access log
         timeout_graceful_shutdown=10,
     )
     return 0
@@ -104,9 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         return _serve(settings, args)
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     command = _create_admin if args.command == "create-admin" else _seed
     try:
         return asyncio.run(command(settings, args))

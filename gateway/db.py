@@ -24,6 +24,7 @@ is handled once:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +57,7 @@ Database = AsyncDatabase[Document]
 Collection = AsyncCollection[Document]
 
 
-def build_client(uri: str, settings: Settings) -> Any:
+def build_client(uri: str, settings: Settings, listeners: Sequence[Any] = ()) -> Any:
     """Build the database client: PyMongo's async API, or Motor when configured.
 
     Both expose the same collection methods the services use; ``aggregate``
@@ -67,6 +68,7 @@ def build_client(uri: str, settings: Settings) -> Any:
         "serverSelectionTimeoutMS": settings.mongo_timeout_ms,
         "connectTimeoutMS": settings.mongo_timeout_ms,
         "appname": "gateway",
+        "event_listeners": list(listeners),
     }
     if settings.mongo_driver == "motor":
         from motor.motor_asyncio import AsyncIOMotorClient

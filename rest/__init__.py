@@ -10,6 +10,7 @@ from rest.errors import exception_handlers
 from rest.files import FileController
 from rest.health import healthz, readyz
 from rest.hello import HelloController
+from rest.metrics import metrics
 from rest.products import ProductController
 from rest.upload import upload_route
 from rest.users import UserController
@@ -30,4 +31,5 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         protected,
         healthz,
         readyz,
+        metrics,
     ]

@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from gateway.errors import UnsupportedMediaType, ValidationFailed
+from gateway.observability import current_request
 from gateway.services import Actor, Services
 from gateway.validation import decode_json
 
@@ -36,7 +37,11 @@ def provide_services(request: AnyRequest) -> Services:
 async def provide_actor(request: AnyRequest) -> Actor | None:
     """The signed-in caller, if any; a refused token is a 401 even on public routes."""
     services: Services = request.app.state.services
-    return await services.auth.actor(request.headers.get("authorization"))
+    actor = await services.auth.actor(request.headers.get("authorization"))
+    info = current_request()
+    if info is not None and actor is not None:
+        info.subject = actor.id  # for the access log: who, never the token
+    return actor
 
 
 def _is_json(request: AnyRequest) -> bool:

@@ -1,0 +1,13 @@
+"""The gateway as an ASGI module for uvicorn's command line, configured like ``gateway serve``."""
+
+from __future__ import annotations
+
+from gateway.app import create_app
+from gateway.config import load_settings
+from gateway.observability import configure_logging
+
+__all__ = ["app"]
+
+_settings = load_settings()
+configure_logging(_settings.log_level)
+app = create_app(_settings)

@@ -1,0 +1,254 @@
+"""``make bench``: load the gateway and two reference servers with wrk and write ``results.md``.
+
+Starts a bare ASGI app, a plain Litestar app and the gateway (production
+settings, embedded database seeded with 1,000 users and 10,000 products), all
+under the same uvicorn settings; checks every scenario once; counts the
+database commands of the nested users query; then runs every scenario twice,
+in two alternating rounds, each run after a warm-up; and reports each figure
+next to the references and the issue's targets, marked PASS or MISS.
+
+Usage: ``python -m benchmarks.run [--duration 10] [--warmup 2]`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.client import graphql
+from benchmarks.measure import Probe, Sample, Summary, commands_of, measure
+from benchmarks.procstat import child_with, peak_rss_mib, rss_mib
+from benchmarks.report import Memory, Outcome, Target, describe_machine, evaluate, render
+from benchmarks.scenarios import (
+    Scenario,
+    build_scenarios,
+    prepare_fixtures,
+    problem,
+    send,
+    users_query,
+)
+from benchmarks.servers import Server, check_uvicorn_extras
+from benchmarks.wrk import WrkResult, ensure_wrk, run_wrk, wrk_version
+
+__all__ = ["main"]
+
+REPO = Path(__file__).resolve().parent.parent
+WORK_DIR = REPO / ".bench"  # data, logs and request bodies of the latest run
+RESULTS = Path(__file__).with_name("results.md")
+ROUNDS = 2
+SEED = ("--users", "1000", "--posts", "5", "--products", "10000", "--categories", "20")
+DB_COMMAND_LINE = "nx_27017"  # how the embedded database's process is recognised
+READY_PATHS = {"bare": "/", "litestar": "/api/hello", "gateway": "/readyz"}
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
+    return parser.parse_args(argv)
+
+
+def _base_env() -> dict[str, str]:
+    """This environment without ``GATEWAY_*``, with the repository importable from anywhere."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def _gateway_env(data_dir: Path) -> dict[str, str]:
+    """Production settings on a data directory of the benchmark's own."""
+    return {
+        **_base_env(),
+        "GATEWAY_ENV": "production",
+        "GATEWAY_JWT_SECRET": secrets.token_urlsafe(36),  # 48 characters
+        "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_MONGODB_URI": "",  # the embedded database
+    }
+
+
+def _servers(gateway_env: Mapping[str, str]) -> dict[str, Server]:
+    """The three servers; they run in ``WORK_DIR``, so no ``.env`` file of the repo applies."""
+    logs = WORK_DIR / "logs"
+    logs.mkdir(parents=True)
+    targets = {
+        "bare": ("benchmarks.reference_apps:bare_app", _base_env()),
+        "litestar": ("benchmarks.reference_apps:litestar_app", _base_env()),
+        "gateway": ("benchmarks.gateway_app:app", dict(gateway_env)),
+    }
+    return {
+        name: Server(name, target, env, logs / f"{name}.log", WORK_DIR)
+        for name, (target, env) in targets.items()
+    }
+
+
+def _seed(gateway_env: Mapping[str, str]) -> None:
+    """Seed through the CLI, which attaches to the running gateway's embedded database."""
+    print("seeding 1,000 users (5 posts each) and 10,000 products", flush=True)
+    with (WORK_DIR / "logs" / "seed.log").open("wb") as log:
+        subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [sys.executable, "-m", "gateway.cli", "seed", *SEED],
+            cwd=WORK_DIR, env=dict(gateway_env), stdout=log, stderr=subprocess.STDOUT, check=True,
+        )  # fmt: skip
+
+
+def _probes(servers: Mapping[str, Server]) -> dict[str, Probe]:
+    """What each server's runs are charged to; the gateway's include its database process."""
+    gateway = servers["gateway"]
+    db_pid = child_with(gateway.pid, DB_COMMAND_LINE)
+    if db_pid is None:
+        raise SystemExit("the gateway's embedded database process was not found")
+    probes = {name: Probe(server.pid) for name, server in servers.items()}
+    probes["gateway"] = Probe(gateway.pid, db_pid)
+    return probes
+
+
+def _check(outcome: Outcome, servers: Mapping[str, Server]) -> list[Scenario]:
+    """The scenarios that answer as expected, each with the database commands of one request.
+
+    The others are recorded in ``outcome.unavailable`` with the reason.
+    """
+    runnable = []
+    for scenario in outcome.scenarios:
+        url = servers[scenario.server].url
+        reason = problem(scenario, send(scenario, url))
+        if reason is not None:
+            print(f"unavailable: {scenario.title}: {reason}", flush=True)
+            outcome.unavailable[scenario.key] = reason
+            continue
+        runnable.append(scenario)
+        if scenario.server == "gateway":
+            commands = commands_of(url, functools.partial(send, scenario, url))
+            outcome.commands[scenario.key] = sum(commands.values())
+    return runnable
+
+
+def _nested_commands(url: str, token: str) -> dict[int, dict[str, float]]:
+    """The database commands of one nested users query, for 1 user and for 20."""
+    return {
+        first: commands_of(url, functools.partial(graphql, url, users_query(first), token))
+        for first in (1, 20)
+    }
+
+
+def _body_files(scenarios: Sequence[Scenario]) -> dict[str, Path]:
+    """Write each request body to a file for ``lua/request.lua`` to read."""
+    bodies = WORK_DIR / "bodies"
+    bodies.mkdir(exist_ok=True)
+    files = {}
+    for scenario in scenarios:
+        if scenario.body is not None:
+            files[scenario.key] = bodies / f"{scenario.key}.body"
+            files[scenario.key].write_bytes(scenario.body)
+    return files
+
+
+def _run_once(
+    wrk: str, scenario: Scenario, server: Server, probe: Probe, body: Path | None,
+    unique: str, args: argparse.Namespace,
+) -> Sample:  # fmt: skip
+    """A warm-up, then a measured run of ``scenario``."""
+
+    def drive(seconds: int, phase: str) -> WrkResult:
+        script_args = scenario.wrk_args(body, f"{unique}-{phase}")
+        return run_wrk(wrk, server.url, scenario.script, script_args, seconds)
+
+    drive(args.warmup, "warm")
+    return measure(probe, lambda: drive(args.duration, "run"))
+
+
+def _report_line(sample: Sample) -> str:
+    db = sample.db_cpu_per_request
+    return (
+        f"    {sample.wrk.rps:,.0f} req/s, p50 {sample.wrk.p50_ms:.2f} ms, "
+        f"p99 {sample.wrk.p99_ms:.2f} ms, server CPU {sample.server_cpu_per_request:.3f} ms/req"
+        + (f", db CPU {db:.3f} ms/req" if db is not None else "")
+        + (f", {sample.wrk.errors} errors" if sample.wrk.errors else "")
+    )
+
+
+def _rounds(
+    wrk: str, scenarios: Sequence[Scenario], servers: Mapping[str, Server], tag: str,
+    args: argparse.Namespace,
+) -> dict[str, Summary]:  # fmt: skip
+    """Run every scenario once per round, ``ROUNDS`` rounds, so that runs alternate."""
+    probes = _probes(servers)
+    bodies = _body_files(scenarios)
+    samples: dict[str, list[Sample]] = {scenario.key: [] for scenario in scenarios}
+    for round_number in range(1, ROUNDS + 1):
+        for scenario in scenarios:
+            print(f"round {round_number}/{ROUNDS}: {scenario.title}", flush=True)
+            sample = _run_once(
+                wrk, scenario, servers[scenario.server], probes[scenario.server],
+                bodies.get(scenario.key), f"{tag}-{round_number}", args,
+            )  # fmt: skip
+            print(_report_line(sample), flush=True)
+            samples[scenario.key].append(sample)
+    return {key: Summary(tuple(runs)) for key, runs in samples.items()}
+
+
+def _memory(servers: Mapping[str, Server]) -> Memory:
+    """The gateway's and its database's memory now."""
+    pid = servers["gateway"].pid
+    db_pid = child_with(pid, DB_COMMAND_LINE)
+    return Memory(rss_mib(pid), peak_rss_mib(pid), rss_mib(db_pid) if db_pid else None)
+
+
+def _bench(wrk: str, servers: Mapping[str, Server], args: argparse.Namespace) -> Outcome:
+    """Set up the scenarios on running, seeded servers and measure them."""
+    started = datetime.now(UTC)
+    gateway = servers["gateway"]
+    tag = secrets.token_hex(4)
+    fixtures = prepare_fixtures(gateway.url, tag)
+    outcome = Outcome(started, args.duration, args.warmup, build_scenarios(fixtures))
+    runnable = _check(outcome, servers)
+    if "gql-users" not in outcome.unavailable:
+        outcome.nested = _nested_commands(gateway.url, fixtures.token)
+    outcome.results = _rounds(wrk, runnable, servers, tag, args)
+    outcome.memory = _memory(servers)
+    return outcome
+
+
+def _print_targets(targets: Sequence[Target]) -> None:
+    print("\nTargets:")
+    for target in targets:
+        print(f"  {target.mark:<4}  {target.name}: {target.measured} (goal {target.goal})")
+    print(f"\nwritten: {RESULTS.relative_to(REPO)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the whole benchmark and write ``benchmarks/results.md``."""
+    args = _parse_args(argv)
+    wrk = ensure_wrk()
+    check_uvicorn_extras()
+    clock = time.monotonic()
+    shutil.rmtree(WORK_DIR, ignore_errors=True)
+    gateway_env = _gateway_env(WORK_DIR / "data")
+    servers = _servers(gateway_env)
+    try:
+        for name, server in servers.items():
+            server.start(READY_PATHS[name])
+        _seed(gateway_env)
+        outcome = _bench(wrk, servers, args)
+    finally:
+        for server in servers.values():
+            server.stop()
+    shutil.rmtree(WORK_DIR / "data", ignore_errors=True)  # uploads make it large; logs stay
+    outcome.elapsed_s = time.monotonic() - clock
+    targets = evaluate(outcome)
+    RESULTS.write_text(render(outcome, describe_machine(wrk_version(wrk), REPO), targets))
+    _print_targets(targets)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,192 @@
+"""Request ids, JSON logs, access logs and Prometheus metrics.
+
+``RequestContext`` wraps the whole ASGI application (404s and 405s included):
+it takes the request id from ``X-Request-ID`` (or makes one) and returns it,
+adds the security headers, logs one access line per request with the
+caller's subject (never the token), and counts requests and latencies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from pymongo import monitoring
+
+__all__ = [
+    "DatabaseCommandCounter",
+    "JsonFormatter",
+    "Metrics",
+    "RequestContext",
+    "RequestInfo",
+    "configure_logging",
+    "current_request",
+]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+
+access_log = logging.getLogger("gateway.access")
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What is known about the request being served, for logs."""
+
+    request_id: str
+    subject: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_current: ContextVar[RequestInfo | None] = ContextVar("gateway_request", default=None)
+
+
+def current_request() -> RequestInfo | None:
+    return _current.get()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id of the request being served."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        info = _current.get()
+        if info is not None:
+            entry["request_id"] = info.request_id
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # Our access log replaces uvicorn's (it knows the route, the subject and the request id).
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+class Metrics:
+    """The gateway's Prometheus metrics, in a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "gateway_http_requests", "HTTP requests", ["route", "method", "status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "gateway_http_request_duration_seconds", "HTTP request latency", ["route", "method"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )  # fmt: skip
+        self.db_commands = Counter(
+            "gateway_db_commands", "Database commands", ["collection", "command"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.graphql_operations = Counter(
+            "gateway_graphql_operations", "GraphQL operations", ["operation", "type"],
+            registry=self.registry,
+        )  # fmt: skip
+
+
+class DatabaseCommandCounter(monitoring.CommandListener):
+    """Counts the driver's commands by collection and command name."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        target = event.command.get(event.command_name)
+        collection = target if isinstance(target, str) else "-"
+        self._metrics.db_commands.labels(collection, event.command_name).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        """Nothing to do: commands are counted when they start."""
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        """Nothing to do: commands are counted when they start."""
+
+
+class RequestContext:
+    """The outermost ASGI layer: request id, security headers, access log, metrics."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
+            "latin-1"
+        )
+        info = RequestInfo(given if _REQUEST_ID.match(given) else uuid.uuid4().hex)
+        token = _current.set(info)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.append((b"x-request-id", info.request_id.encode()))
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("path_template") or "unmatched"
+            method = scope["method"]
+            self._metrics.requests.labels(route, method, str(status)).inc()
+            self._metrics.latency.labels(route, method).observe(elapsed)
+            access_log.info(
+                "%s %s %s",
+                method,
+                scope["path"],
+                status,
+                extra={
+                    "fields": {
+                        "method": method,
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "subject": info.subject,
+                        "client": (scope.get("client") or ("-",))[0],
+                        **info.extra,
+                    }
+                },
+            )
+            _current.reset(token)

@@ -1,0 +1,32 @@
+"""The GraphQL front door: resolvers, DataLoaders, the context and the ``/graphql`` endpoint."""
+
+from litestar.types import ControllerRouterHandler
+
+from gateway.config import Settings
+from resolvers.context import RefuseRejectedCredentials
+from resolvers.controller import graphql_controller
+from resolvers.graphiql import graphiql_asset_handlers
+from resolvers.mutations import Mutation
+from resolvers.queries import Query
+from schema import GatewaySchema, build_schema
+
+__all__ = ["Mutation", "Query", "graphql_route_handlers", "graphql_schema"]
+
+
+def graphql_schema(settings: Settings) -> GatewaySchema:
+    """The gateway's schema, with ``settings``' depth and alias limits."""
+    return build_schema(
+        Query,
+        Mutation,
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        extensions=[RefuseRejectedCredentials],
+    )
+
+
+def graphql_route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
+    """``/graphql`` (queries, mutations, uploads, GraphiQL) and the explorer's assets."""
+    return [
+        graphql_controller(settings, graphql_schema(settings)),
+        *graphiql_asset_handlers(),
+    ]

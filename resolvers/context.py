@@ -1,0 +1,51 @@
+"""The GraphQL context: the services, the caller (decided as REST decides) and the loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from litestar import Request
+from strawberry.extensions import SchemaExtension
+
+from gateway.services import Actor, Services
+from resolvers.loaders import Loaders
+from rest._http import ServicesDep, provide_actor
+
+__all__ = ["Context", "Info", "RefuseRejectedCredentials", "graphql_context"]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What resolvers work with during one request."""
+
+    request: Request[Any, Any, Any]
+    services: Services
+    actor: Actor | None
+    loaders: Loaders
+    # Why the request's credentials were refused (a bad token, the database away).
+    refusal: Exception | None = None
+
+
+Info = strawberry.Info[Context, None]
+
+
+async def graphql_context(request: Request[Any, Any, Any], services: ServicesDep) -> Context:
+    """The context of one request (a Litestar dependency), with fresh DataLoaders."""
+    try:
+        actor = await provide_actor(request)  # REST's own: a refused token is an error
+    except Exception as exc:  # answered as a GraphQL error by RefuseRejectedCredentials
+        return Context(request, services, None, Loaders.build(services, None), refusal=exc)
+    return Context(request, services, actor, Loaders.build(services, actor))
+
+
+class RefuseRejectedCredentials(SchemaExtension):
+    """Fail the whole operation when its token was refused, as REST does on every route."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.refusal is not None:
+            raise context.refusal
+        yield

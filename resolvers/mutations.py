@@ -1,0 +1,115 @@
+"""The root ``Mutation`` type: inputs become msgspec models, services decide and write."""
+
+from __future__ import annotations
+
+import strawberry
+from litestar.datastructures import UploadFile
+from strawberry.file_uploads import Upload
+
+from gateway.errors import ValidationFailed
+from gateway.files import read_chunks
+from gateway.models import Credentials
+from gateway.validation import convert_input
+from resolvers.context import Info
+from schema import (
+    AuthPayload,
+    ContactInput,
+    ContactReceipt,
+    CreatePostInput,
+    CreateProductInput,
+    CreateUserInput,
+    FileType,
+    PostType,
+    ProductType,
+    ProfileType,
+    UpdateProductInput,
+    UpdateProfileInput,
+    UpdateUserInput,
+    UserType,
+)
+from schema.fields import mutation
+
+__all__ = ["CONTACT_RECEIVED", "Mutation"]
+
+CONTACT_RECEIVED = "Contact form submitted successfully"
+
+
+@strawberry.type
+class Mutation:
+    @mutation("Exchange email and password for a token.")
+    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+        credentials = convert_input({"email": email, "password": password}, Credentials)
+        return AuthPayload.from_model(await info.context.services.auth.login(credentials))
+
+    @mutation("Sign up, or (admin) create a user.")
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserType:
+        user = await info.context.services.users.create(info.context.actor, input.to_model())
+        return UserType.from_model(user)
+
+    @mutation("Change a user: themself, or anyone for an admin.")
+    async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> UserType:
+        services, actor = info.context.services, info.context.actor
+        return UserType.from_model(await services.users.update(actor, id, input.to_model()))
+
+    @mutation("Delete a user with their posts and profile.")
+    async def delete_user(self, info: Info, id: strawberry.ID) -> bool:
+        await info.context.services.users.delete(info.context.actor, id)
+        return True
+
+    @mutation("Add a product (admin).")
+    async def create_product(self, info: Info, input: CreateProductInput) -> ProductType:
+        services, actor = info.context.services, info.context.actor
+        return ProductType.from_model(await services.products.create(actor, input.to_model()))
+
+    @mutation("Change a product (admin).")
+    async def update_product(
+        self, info: Info, id: strawberry.ID, input: UpdateProductInput
+    ) -> ProductType:
+        services, actor = info.context.services, info.context.actor
+        return ProductType.from_model(await services.products.update(actor, id, input.to_model()))
+
+    @mutation("Delete a product (admin).")
+    async def delete_product(self, info: Info, id: strawberry.ID) -> bool:
+        await info.context.services.products.delete(info.context.actor, id)
+        return True
+
+    @mutation("Write a post as the caller.")
+    async def create_post(self, info: Info, input: CreatePostInput) -> PostType:
+        post = await info.context.services.posts.create(info.context.actor, input.to_model())
+        return PostType.from_model(post)
+
+    @mutation("Create or change the caller's profile.")
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> ProfileType:
+        services, actor = info.context.services, info.context.actor
+        return ProfileType.from_model(await services.profiles.update(actor, input.to_model()))
+
+    @mutation(
+        "Store a JPEG, PNG or GIF (judged by its bytes) at `path` (signed in). Send it as a "
+        "GraphQL multipart request with the header `Apollo-Require-Preflight: true`."
+    )
+    async def upload_file(self, info: Info, file: Upload, path: str) -> FileType:
+        if not isinstance(file, UploadFile):  # a variable sent as JSON, not as a file part
+            raise ValidationFailed("No file uploaded", ["file: must be a file part"])
+        try:
+            meta = await info.context.services.files.upload_image(
+                info.context.actor, file.filename, read_chunks(file), path=path
+            )
+        finally:
+            await file.close()
+        return FileType.from_model(meta)
+
+    @mutation("Delete a file: the caller's own, or any for an admin.")
+    async def delete_file(self, info: Info, path: str) -> bool:
+        await info.context.services.files.delete(info.context.actor, path)
+        return True
+
+    @mutation("Send the contact form (`?source=` on the URL is kept).")
+    async def submit_contact(self, info: Info, input: ContactInput) -> ContactReceipt:
+        request = info.context.request
+        await info.context.services.contact.submit(
+            input.to_model(),
+            source=request.query_params.get("source"),
+            user_agent=request.headers.get("user-agent"),
+            session_id=request.cookies.get("sessionId"),
+        )
+        return ContactReceipt(success=True, message=CONTACT_RECEIVED)

@@ -1,0 +1,79 @@
+"""The one GraphQL mapping of errors to messages and ``extensions.code`` (REST: ``rest/errors``).
+
+* A domain error (``gateway.errors``), or a driver failure ``to_gateway_error``
+  recognises, keeps its message and gives its code: ``BAD_USER_INPUT`` (with
+  ``details``), ``UNAUTHENTICATED``, ``FORBIDDEN``, ``NOT_FOUND``, ``CONFLICT``,
+  ``RATE_LIMITED`` (with ``retryAfter``), ``INTERNAL_SERVER_ERROR`` for an
+  unreachable database (with ``retryAfter``).
+* An error of GraphQL itself (syntax, validation, depth and alias limits, a
+  variable of the wrong type) is the client's: ``BAD_USER_INPUT``, message kept.
+* Anything else is ``INTERNAL_SERVER_ERROR``, "Internal server error"; only in
+  development does ``extensions.exception`` carry the original message and stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from graphql import GraphQLError, GraphQLFormattedError
+
+from gateway.errors import (
+    GatewayError,
+    RateLimited,
+    Unavailable,
+    ValidationFailed,
+    to_gateway_error,
+)
+
+__all__ = ["INTERNAL_ERROR", "classify", "format_error", "log_unexpected"]
+
+INTERNAL_ERROR = "Internal server error"
+
+log = logging.getLogger("gateway.errors")
+
+
+def _cause(error: GraphQLError) -> BaseException | None:
+    """The exception behind ``error``, or None when GraphQL itself refused the request."""
+    cause = error.original_error
+    while isinstance(cause, GraphQLError):
+        cause = cause.original_error
+    return cause
+
+
+def classify(error: GraphQLError) -> GatewayError | None:
+    """The domain error ``error`` stands for; None when it is unexpected."""
+    cause = _cause(error)
+    if cause is None:
+        return ValidationFailed(error.message)
+    return to_gateway_error(cause)
+
+
+def format_error(error: GraphQLError, *, debug: bool) -> GraphQLFormattedError:
+    """The error as the client sees it."""
+    formatted = error.formatted
+    known = classify(error)
+    if known is None:
+        formatted["message"] = INTERNAL_ERROR
+        formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR"}
+        cause = _cause(error)
+        if debug and cause is not None:
+            formatted["extensions"]["exception"] = {
+                "message": f"{type(cause).__name__}: {cause}",
+                "stacktrace": traceback.format_exception(cause),
+            }
+        return formatted
+    formatted["message"] = known.message
+    formatted["extensions"] = known.extensions
+    if isinstance(known, RateLimited | Unavailable):
+        formatted["extensions"]["retryAfter"] = known.retry_after
+    return formatted
+
+
+def log_unexpected(error: GraphQLError) -> None:
+    """Log what the client is only told was an internal error (and database outages)."""
+    known = classify(error)
+    if known is None:
+        log.error("unexpected error in GraphQL at %s", error.path, exc_info=_cause(error))
+    elif isinstance(known, Unavailable):
+        log.warning("database unavailable: %s", _cause(error))

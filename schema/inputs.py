@@ -1,0 +1,144 @@
+"""Input types. Each converts to its msgspec model, so REST and GraphQL share every rule.
+
+Only the fields a client sent reach the model: an omitted optional field stays
+UNSET (a partial update leaves it alone; ``role`` left out is not "sending role"),
+while an explicit ``null`` is passed on for the model to accept or refuse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Final, TypeVar
+
+import strawberry
+
+from gateway import models
+from gateway.services.products import SortField
+from gateway.validation import convert_input
+from schema.enums import ProductSortField, SortDirection
+
+__all__ = [
+    "ContactInput",
+    "CreatePostInput",
+    "CreateProductInput",
+    "CreateUserInput",
+    "ProductOrder",
+    "UpdateProductInput",
+    "UpdateProfileInput",
+    "UpdateUserInput",
+    "as_model",
+]
+
+M = TypeVar("M")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def as_model(value: Any, model: type[M]) -> M:
+    """Validate the fields the client sent as ``model`` (camelCase keys, as the models read).
+
+    Raises:
+        ValidationFailed: the values break the model's rules (same details as REST).
+    """
+    sent = {
+        _camel(field.name): getattr(value, field.name)
+        for field in dataclasses.fields(value)
+        if getattr(value, field.name) is not strawberry.UNSET
+    }
+    return convert_input(sent, model)
+
+
+@strawberry.input(description="Sign-up. Only an admin may set `role`.")
+class CreateUserInput:
+    name: str
+    email: str
+    password: str
+    role: str | None = strawberry.UNSET
+
+    def to_model(self) -> models.UserCreate:
+        return as_model(self, models.UserCreate)
+
+
+@strawberry.input(description="The fields to change; those left out stay as they are.")
+class UpdateUserInput:
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    password: str | None = strawberry.UNSET
+    role: str | None = strawberry.UNSET
+
+    def to_model(self) -> models.UserUpdate:
+        return as_model(self, models.UserUpdate)
+
+
+@strawberry.input
+class CreateProductInput:
+    name: str
+    category: str
+    price: float
+    description: str | None = strawberry.UNSET
+
+    def to_model(self) -> models.ProductCreate:
+        return as_model(self, models.ProductCreate)
+
+
+@strawberry.input(description="The fields to change; those left out stay as they are.")
+class UpdateProductInput:
+    name: str | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
+    price: float | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+    def to_model(self) -> models.ProductUpdate:
+        return as_model(self, models.ProductUpdate)
+
+
+@strawberry.input
+class CreatePostInput:
+    title: str
+    content: str = ""
+
+    def to_model(self) -> models.PostCreate:
+        return as_model(self, models.PostCreate)
+
+
+@strawberry.input(description="The fields to change; null clears a field.")
+class UpdateProfileInput:
+    bio: str | None = strawberry.UNSET
+    avatar_url: str | None = strawberry.UNSET
+
+    def to_model(self) -> models.ProfileUpdate:
+        return as_model(self, models.ProfileUpdate)
+
+
+@strawberry.input(description="The contact form.")
+class ContactInput:
+    name: str
+    email: str
+    message: str
+
+    def to_model(self) -> models.ContactInput:
+        return as_model(self, models.ContactInput)
+
+
+_SORT_FIELDS: Final[dict[ProductSortField, SortField]] = {
+    ProductSortField.CREATED_AT: "createdAt",
+    ProductSortField.PRICE: "price",
+    ProductSortField.NAME: "name",
+}
+
+
+@strawberry.input(description="How to sort products.")
+class ProductOrder:
+    field: ProductSortField = ProductSortField.CREATED_AT
+    direction: SortDirection = SortDirection.ASC
+
+    @property
+    def sort_field(self) -> SortField:
+        return _SORT_FIELDS[self.field]
+
+    @property
+    def descending(self) -> bool:
+        return self.direction is SortDirection.DESC

@@ -1,0 +1,56 @@
+"""Helpers for the GraphQL tests: send an operation, read its data or its error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+ENDPOINT = "/graphql"
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST an operation as JSON; GraphQL answers 200 whatever the outcome."""
+    response = await client.post(
+        ENDPOINT, json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def data(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The data of an operation that must succeed."""
+    body = await gql(client, query, variables, headers)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]
+    return result
+
+
+async def error(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The only error of an operation that must fail."""
+    body = await gql(client, query, variables, headers)
+    assert len(body.get("errors", [])) == 1, body
+    only: dict[str, Any] = body["errors"][0]
+    return only
+
+
+def code(err: dict[str, Any]) -> str:
+    value: str = err["extensions"]["code"]
+    return value

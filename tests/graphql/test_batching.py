@@ -1,0 +1,75 @@
+"""Nested lists are batched: the database commands a query costs do not grow with its parents."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+from pymongo import AsyncMongoClient, monitoring
+
+from gateway.app import create_app
+from tests.conftest import make_user, running
+from tests.graphql.support import data
+
+NESTED = """query($n: Int!) {
+  users(first: $n) {
+    totalCount
+    nodes { name posts { title author { name } } profile { bio } }
+  }
+}"""
+
+
+class CommandRecorder(monitoring.CommandListener):
+    """Every command the driver sends, as (command, collection)."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, object]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.commands.append((event.command_name, event.command.get(event.command_name)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_nested_lists_cost_the_same_for_1_and_50_users(settings, mongo_uri, db):
+    recorder = CommandRecorder()
+    # Its own client, made in this test's event loop, so the test sees every command.
+    mongo: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[recorder])
+    app = create_app(settings, client=mongo)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+        ):
+            services = app.state.services
+            # Two posts each: the 100 posts of 50 users fit the driver's first batch (101
+            # documents); past it a cursor continues with getMore, which grows with the
+            # rows returned, not with the number of parents.
+            await services.seed.seed(
+                users=50, posts_per_user=2, products=0, categories=1, progress=lambda *_: None
+            )
+            viewer = await make_user(services, name="Viewer")
+            costs: dict[int, Counter[tuple[str, object]]] = {}
+            for size in (1, 50, 1):
+                recorder.commands.clear()
+                result = (await data(http, NESTED, {"n": size}, viewer["headers"]))["users"]
+                costs[size] = Counter(recorder.commands)
+                assert len(result["nodes"]) == size
+                assert all(len(node["posts"]) == 2 for node in result["nodes"])
+                assert all(node["profile"]["bio"] == "Demo account." for node in result["nodes"])
+                assert {
+                    post["author"]["name"] for node in result["nodes"] for post in node["posts"]
+                } <= {node["name"] for node in result["nodes"]}
+    finally:
+        await mongo.close()
+    assert costs[1] == costs[50]
+    # The caller, the page and its count, then one query per relation.
+    assert costs[50][("find", "posts")] == 1
+    assert costs[50][("find", "profiles")] == 1
+    assert costs[50][("find", "users")] == 3  # caller, page, post authors
+    assert sum(costs[50].values()) <= 6

@@ -1,0 +1,174 @@
+"""``uploadFile`` over the GraphQL multipart request spec, and what a refused upload leaves (nothing)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.db import count
+from gateway.errors import NotFound
+from tests.graphql.support import code, data
+
+UPLOAD = """mutation($file: Upload!, $path: String!) {
+  uploadFile(file: $file, path: $path) { path name size contentType url createdAt }
+}"""
+PREFLIGHT = {"Apollo-Require-Preflight": "true"}
+PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(600 * 1024)  # more than two GridFS chunks
+GIF = b"GIF89a" + b"\x00" * 64
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    content: bytes,
+    path: str,
+    headers: dict[str, str],
+    *,
+    filename: str = "picture.png",
+    claimed_type: str = "image/png",
+) -> httpx.Response:
+    """A multipart request as the spec lays it out: ``operations``, ``map``, then the file."""
+    operations = {"query": UPLOAD, "variables": {"file": None, "path": path}}
+    return await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (filename, content, claimed_type)},
+        headers=headers,
+    )
+
+
+async def assert_nothing_stored(services, db, path: str) -> None:
+    with pytest.raises(NotFound):
+        await services.files.meta(path)
+    assert await count(db["fs.files"], {}) == 0
+    assert await count(db["fs.chunks"], {}) == 0  # no orphan chunks either
+
+
+def only_error(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    assert body["data"] is None or body["data"].get("uploadFile") is None
+    assert len(body["errors"]) == 1, body
+    err: dict[str, Any] = body["errors"][0]
+    return err
+
+
+async def test_upload_then_download_over_rest(client, alice):
+    response = await upload(
+        client, PNG, "pics/cat.png", {**alice["headers"], **PREFLIGHT}, claimed_type="image/jpeg"
+    )
+    assert response.status_code == 200, response.text
+    meta = response.json()["data"]["uploadFile"]
+    assert meta["path"] == "pics/cat.png"
+    assert meta["name"] == "cat.png"
+    assert meta["size"] == len(PNG)
+    assert meta["contentType"] == "image/png"  # what the bytes show, not what was claimed
+    assert meta["url"] == "/api/files/pics/cat.png"
+    download = await client.get(meta["url"])
+    assert download.status_code == 200
+    assert download.content == PNG
+    assert download.headers["content-type"] == "image/png"
+    looked_up = await data(client, '{ file(path: "pics/cat.png") { size createdAt } }')
+    assert looked_up["file"] == {"size": len(PNG), "createdAt": meta["createdAt"]}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Apollo-Require-Preflight",
+        "X-Apollo-Operation-Name",
+        "GraphQL-Require-Preflight",
+        "X-Requested-With",
+    ],
+)
+async def test_any_preflight_header_admits_an_upload(client, alice, header):
+    response = await upload(client, GIF, "a.gif", {**alice["headers"], header: "1"})
+    assert response.json()["data"]["uploadFile"]["contentType"] == "image/gif"
+
+
+async def test_an_upload_without_a_preflight_header_is_refused(client, services, db, alice):
+    for headers in (alice["headers"], {**alice["headers"], "Apollo-Require-Preflight": " "}):
+        response = await upload(client, GIF, "csrf.gif", headers)
+        assert response.status_code == 400
+        err = only_error(response)
+        assert code(err) == "BAD_USER_INPUT"
+        assert "Apollo-Require-Preflight" in err["message"]
+    await assert_nothing_stored(services, db, "csrf.gif")
+
+
+async def test_an_oversize_upload_is_refused_and_leaves_nothing(
+    client, services, db, settings, alice
+):
+    too_big = b"\x89PNG\r\n\x1a\n" + b"\x00" * settings.max_upload_bytes
+    response = await upload(client, too_big, "big.png", {**alice["headers"], **PREFLIGHT})
+    err = only_error(response)
+    assert code(err) == "BAD_USER_INPUT"
+    assert err["message"] == f"File too large (limit {settings.max_upload_bytes} bytes)"
+    await assert_nothing_stored(services, db, "big.png")
+
+
+async def test_a_body_past_the_multipart_limit_is_refused_before_parsing(
+    client, services, db, settings, alice
+):
+    huge = b"\x89PNG\r\n\x1a\n" + b"\x00" * (settings.max_upload_bytes + settings.max_body_bytes)
+    response = await upload(client, huge, "huge.png", {**alice["headers"], **PREFLIGHT})
+    assert response.status_code == 413
+    assert code(only_error(response)) == "BAD_USER_INPUT"
+    await assert_nothing_stored(services, db, "huge.png")
+
+
+@pytest.mark.parametrize("content", [b"<html>not an image</html>", b"", b"GIF8"])
+async def test_a_mistyped_upload_is_refused_and_leaves_nothing(
+    client, services, db, alice, content
+):
+    response = await upload(client, content, "fake.png", {**alice["headers"], **PREFLIGHT})
+    err = only_error(response)
+    assert (code(err), err["message"]) == ("BAD_USER_INPUT", "Invalid file type")
+    await assert_nothing_stored(services, db, "fake.png")
+
+
+async def test_an_anonymous_upload_is_refused(client, services, db):
+    response = await upload(client, GIF, "anon.gif", PREFLIGHT)
+    err = only_error(response)
+    assert (code(err), err["message"]) == ("UNAUTHENTICATED", "No token provided")
+    await assert_nothing_stored(services, db, "anon.gif")
+
+
+async def test_an_upload_to_a_taken_path_is_a_conflict(client, db, alice, bob):
+    first = await upload(client, GIF, "shared/x.gif", {**alice["headers"], **PREFLIGHT})
+    assert first.json()["data"]["uploadFile"]["size"] == len(GIF)
+    second = await upload(client, PNG, "shared/x.gif", {**bob["headers"], **PREFLIGHT})
+    err = only_error(second)
+    assert (code(err), err["message"]) == ("CONFLICT", "A file already exists at this path")
+    assert (await client.get("/api/files/shared/x.gif")).content == GIF
+    assert await count(db["fs.chunks"], {}) == 1
+
+
+async def test_an_upload_to_a_bad_path_is_refused(client, services, db, alice):
+    response = await upload(client, GIF, "../escape.gif", {**alice["headers"], **PREFLIGHT})
+    err = only_error(response)
+    assert (code(err), err["message"]) == ("BAD_USER_INPUT", "Invalid file path")
+    assert await count(db["fs.files"], {}) == 0
+
+
+async def test_a_file_variable_sent_as_json_is_bad_input(client, db, alice):
+    body = {"query": UPLOAD, "variables": {"file": "R0lGODlh", "path": "json.gif"}}
+    response = await client.post("/graphql", json=body, headers=alice["headers"])
+    err = only_error(response)
+    assert (code(err), err["message"]) == ("BAD_USER_INPUT", "No file uploaded")
+    assert await count(db["fs.files"], {}) == 0
+
+
+async def test_a_map_naming_a_missing_part_is_refused(client, db, alice):
+    operations = {"query": UPLOAD, "variables": {"file": None, "path": "m.gif"}}
+    response = await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"1": ["variables.file"]})},
+        files={"0": ("a.gif", GIF, "image/gif")},
+        headers={**alice["headers"], **PREFLIGHT},
+    )
+    assert response.status_code == 400
+    assert code(only_error(response)) == "BAD_USER_INPUT"
+    assert await count(db["fs.files"], {}) == 0

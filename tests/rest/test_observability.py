@@ -1,0 +1,58 @@
+"""Request ids, security headers, access logs and metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+
+from gateway.app import create_app
+from gateway.observability import JsonFormatter
+from tests.conftest import running
+
+
+async def test_request_id_is_returned_or_made(client):
+    response = await client.get("/api/hello", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+    made = (await client.get("/api/hello")).headers["x-request-id"]
+    assert len(made) == 32
+    hostile = await client.get("/api/hello", headers={"X-Request-ID": "x" * 500})
+    assert hostile.headers["x-request-id"] != "x" * 500
+
+
+async def test_security_headers_everywhere(client):
+    for response in (await client.get("/api/hello"), await client.get("/nope")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-request-id"]
+
+
+async def test_access_log_names_the_subject_never_the_token(client, alice, caplog):
+    caplog.set_level(logging.INFO, logger="gateway.access")
+    await client.get("/api/protected", headers={**alice["headers"], "X-Request-ID": "req-1"})
+    [record] = [r for r in caplog.records if r.name == "gateway.access"]
+    fields = record.fields
+    assert fields["subject"] == alice["id"]
+    assert fields["route"] == "/api/protected"
+    assert fields["status"] == 200
+    line = JsonFormatter().format(record)
+    assert alice["token"] not in line
+    assert json.loads(line)["subject"] == alice["id"]
+
+
+async def test_metrics(settings, db):
+    app = create_app(settings)  # its own client, so database commands are counted
+    transport = httpx.ASGITransport(app=app)
+    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        await http.get("/api/products")
+        await http.get("/api/products/" + "0" * 24)
+        await http.get("/nope")
+        text = (await http.get("/metrics")).text
+    assert 'gateway_http_requests_total{method="GET",route="/api/products",status="200"} 1.0' in text
+    assert 'route="/api/products/{product_id}",status="404"' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "gateway_http_request_duration_seconds_bucket" in text
+    assert 'gateway_db_commands_total{collection="products",command="find"}' in text
+    assert 'gateway_db_commands_total{collection="products",command="aggregate"}' in text
