@@ -28,11 +28,14 @@ class Probe:
 
 @dataclass(frozen=True)
 class _Counters:
+    """CPU milliseconds used so far by the server and its database."""
+
     server_cpu_ms: float
     db_cpu_ms: float | None
 
 
 def _read(probe: Probe) -> _Counters:
+    """The probe's counters now."""
     return _Counters(
         server_cpu_ms=cpu_ms(probe.server_pid),
         db_cpu_ms=cpu_ms(probe.db_pid) if probe.db_pid is not None else None,
@@ -40,7 +43,7 @@ def _read(probe: Probe) -> _Counters:
 
 
 def _busy_ms(probe: Probe) -> float:
-    """CPU milliseconds the server and its database use now, together."""
+    """CPU milliseconds the server and its database have used so far, together."""
     total = cpu_ms(probe.server_pid)
     return total + (cpu_ms(probe.db_pid) if probe.db_pid is not None else 0.0)
 
@@ -68,10 +71,12 @@ class Sample:
 
     @property
     def server_cpu_per_request(self) -> float:
+        """Server CPU milliseconds per completed request."""
         return self.server_cpu_ms / max(self.wrk.requests, 1)
 
     @property
     def db_cpu_per_request(self) -> float | None:
+        """Database CPU milliseconds per completed request."""
         return None if self.db_cpu_ms is None else self.db_cpu_ms / max(self.wrk.requests, 1)
 
 
@@ -108,6 +113,7 @@ def commands_of(metrics_url: str, send: Callable[[], object]) -> dict[str, float
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
+    """The mean of the values present, or None if none is."""
     present = [value for value in values if value is not None]
     return statistics.fmean(present) if present else None
 
@@ -120,14 +126,17 @@ class Summary:
 
     @property
     def rps(self) -> float:
+        """Requests per second."""
         return statistics.fmean(s.wrk.rps for s in self.samples)
 
     @property
     def p50_ms(self) -> float:
+        """Median latency."""
         return statistics.fmean(s.wrk.p50_ms for s in self.samples)
 
     @property
     def p99_ms(self) -> float:
+        """99th percentile latency."""
         return statistics.fmean(s.wrk.p99_ms for s in self.samples)
 
     @property
@@ -147,10 +156,12 @@ class Summary:
 
     @property
     def errors(self) -> int:
+        """Errors over all runs."""
         return sum(s.wrk.errors for s in self.samples)
 
     @property
     def requests(self) -> int:
+        """Requests completed over all runs."""
         return sum(s.wrk.requests for s in self.samples)
 
     @property

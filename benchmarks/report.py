@@ -53,6 +53,7 @@ def _first_value(path: str, key: str, default: str = "unknown") -> str:
 
 
 def _package_version(name: str) -> str:
+    """The installed version of a distribution."""
     try:
         return version(name)
     except PackageNotFoundError:
@@ -60,6 +61,7 @@ def _package_version(name: str) -> str:
 
 
 def _commit(repo: Path) -> str:
+    """The repository's HEAD, abbreviated."""
     run = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - read-only query of the repo
         cwd=repo, capture_output=True, text=True, check=False,
@@ -119,10 +121,12 @@ class Target:
 
     @property
     def mark(self) -> str:
+        """PASS, MISS or n/a."""
         return {True: "PASS", False: "MISS", None: "n/a"}[self.passed]
 
 
 def _unmeasured(name: str, goal: str) -> Target:
+    """A target whose scenario could not run."""
     return Target(name, goal, "unavailable", None)
 
 
@@ -132,6 +136,7 @@ def _figure(value: float) -> str:
 
 
 def _times(ratio: float) -> str:
+    """A ratio, written as a multiple."""
     return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
 
 
@@ -146,6 +151,7 @@ def _ratio(
 
 
 def _hello(r: Mapping[str, Summary]) -> Target:
+    """The gateway's greeting against the plain Litestar route."""
     name, goal = "GET /api/hello throughput vs plain Litestar", ">= 0.80x"
     if "hello" not in r or "ref-litestar" not in r:
         return _unmeasured(name, goal)
@@ -153,6 +159,7 @@ def _hello(r: Mapping[str, Summary]) -> Target:
 
 
 def _cpu_limit(r: Mapping[str, Summary], key: str, name: str, limit_ms: float) -> Target:
+    """A ceiling on a scenario's gateway CPU per request."""
     goal = f"<= {limit_ms:.1f} ms gateway CPU per request"
     if key not in r:
         return _unmeasured(name, goal)
@@ -161,6 +168,7 @@ def _cpu_limit(r: Mapping[str, Summary], key: str, name: str, limit_ms: float) -
 
 
 def _nested_round_trips(nested: Mapping[int, Mapping[str, float]]) -> Target:
+    """The nested users query costs as many commands for 20 users as for 1."""
     name, goal = "GraphQL users nested: database commands, 20 users vs 1", "equal"
     if not nested:
         return _unmeasured(name, goal)
@@ -169,6 +177,7 @@ def _nested_round_trips(nested: Mapping[int, Mapping[str, float]]) -> Target:
 
 
 def _nested_cpu(r: Mapping[str, Summary]) -> Target:
+    """The nested users query against the products query, in gateway CPU."""
     name, goal = "GraphQL users(first: 20) nested: gateway CPU vs products query", "<= 3.00x"
     if "gql-users" not in r or "gql-products" not in r:
         return _unmeasured(name, goal)
@@ -177,6 +186,7 @@ def _nested_cpu(r: Mapping[str, Summary]) -> Target:
 
 
 def _products_round_trips(commands: float | None) -> Target:
+    """The REST products page costs no more commands than the contract needs."""
     name = "GET /api/products?page=2&limit=10: database commands per request"
     goal = "<= 2 (the page and its total)"
     if commands is None:
@@ -195,6 +205,7 @@ def _deep(r: Mapping[str, Summary], what: str, figure: Callable[[Summary], float
 
 
 def _memory(memory: Memory | None) -> Target:
+    """The gateway's memory after the whole run."""
     name, goal = "Gateway RSS after the whole run", f"< {RSS_LIMIT_MIB:.0f} MiB"
     if memory is None:
         return _unmeasured(name, goal)
@@ -219,10 +230,12 @@ def evaluate(outcome: Outcome) -> list[Target]:
 
 
 def _num(value: float | None, digits: int = 2) -> str:
+    """A number with ``digits`` decimals, or a dash."""
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def _targets_table(targets: Sequence[Target]) -> list[str]:
+    """The targets as a Markdown table."""
     lines = ["| Target | Goal | Measured | Result |", "|---|---|---|---|"]
     lines += [f"| {t.name} | {t.goal} | {t.measured} | **{t.mark}** |" for t in targets]
     return lines
@@ -231,6 +244,7 @@ def _targets_table(targets: Sequence[Target]) -> list[str]:
 def _scenario_row(
     scenario: Scenario, s: Summary, litestar: Summary | None, commands: float | None
 ) -> str:
+    """One scenario's figures as a Markdown table row."""
     runs = " / ".join(f"{x.wrk.rps:,.0f}" for x in s.samples)
     versus = _times(s.rps / litestar.rps) if litestar else "-"
     cells = [
@@ -242,6 +256,7 @@ def _scenario_row(
 
 
 def _scenarios_table(outcome: Outcome) -> list[str]:
+    """Every scenario as a Markdown table, unavailable ones with the reason."""
     lines = [
         "| Scenario | req/s (run 1 / run 2) | vs Litestar | p50 ms | p99 ms "
         "| server CPU ms/req | db CPU ms/req | db cmds/req | errors / requests | RSS MiB |",
@@ -259,6 +274,7 @@ def _scenarios_table(outcome: Outcome) -> list[str]:
 
 
 def _nested_section(nested: Mapping[int, Mapping[str, float]]) -> list[str]:
+    """The commands of one nested users query, for 1 and 20 users."""
     if not nested:
         return ["Not measured: GraphQL is unavailable."]
     lines = ["| users(first: N) | commands | by collection.command |", "|---:|---:|---|"]
@@ -269,6 +285,7 @@ def _nested_section(nested: Mapping[int, Mapping[str, float]]) -> list[str]:
 
 
 def _machine_section(m: Machine) -> list[str]:
+    """The machine and the versions, as a Markdown list."""
     packages = ", ".join(f"{name} {v}" for name, v in m.packages.items())
     return [
         f"- CPU: {m.cpu}, {m.cores} cores; memory {m.memory_gib:.1f} GiB",
@@ -279,6 +296,7 @@ def _machine_section(m: Machine) -> list[str]:
 
 
 def _settings_section(outcome: Outcome) -> list[str]:
+    """How the figures were measured, as a Markdown list."""
     return [
         f"- Servers: `uvicorn {' '.join(UVICORN_OPTIONS)}`, each its own process; the gateway "
         "with `GATEWAY_ENV=production`, `GATEWAY_LOG_LEVEL=WARNING`, on the embedded nx-27017.",
@@ -296,6 +314,7 @@ def _settings_section(outcome: Outcome) -> list[str]:
 
 
 def _memory_section(memory: Memory | None) -> list[str]:
+    """Memory after the run, as a Markdown list."""
     if memory is None:
         return ["Not measured."]
     return [

@@ -2,10 +2,11 @@
 
 Starts a bare ASGI app, a plain Litestar app and the gateway (production
 settings, embedded database seeded with 1,000 users and 10,000 products), all
-under the same uvicorn settings; checks every scenario once; counts the
-database commands of the nested users query; then runs every scenario twice,
-in two alternating rounds, each run after a warm-up; and reports each figure
-next to the references and the issue's targets, marked PASS or MISS.
+under the same uvicorn settings; sends every scenario's request alone, to
+check it and to count its database commands (and those of the nested users
+query for 1 and for 20 users); then runs every scenario twice with wrk, in two
+alternating rounds, each run after a warm-up; and reports each figure next to
+the references and the issue's targets, marked PASS or MISS.
 
 Usage: ``python -m benchmarks.run [--duration 10] [--warmup 2]`` from the repository root.
 """
@@ -17,6 +18,7 @@ import functools
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -51,6 +53,7 @@ READY_PATHS = {"bare": "/", "litestar": "/api/hello", "gateway": "/readyz"}
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line: run lengths."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
@@ -159,6 +162,7 @@ def _run_once(
     """A warm-up, then a measured run of ``scenario``."""
 
     def drive(seconds: int, phase: str) -> WrkResult:
+        """wrk for ``seconds``; ``phase`` keeps warm-up and measured upload paths apart."""
         script_args = scenario.wrk_args(body, f"{unique}-{phase}")
         return run_wrk(wrk, server.url, scenario.script, script_args, seconds)
 
@@ -167,6 +171,7 @@ def _run_once(
 
 
 def _report_line(sample: Sample) -> str:
+    """A run's figures, for the console."""
     db = sample.db_cpu_per_request
     return (
         f"    {sample.wrk.rps:,.0f} req/s, p50 {sample.wrk.p50_ms:.2f} ms, "
@@ -219,15 +224,22 @@ def _bench(wrk: str, servers: Mapping[str, Server], args: argparse.Namespace) ->
 
 
 def _print_targets(targets: Sequence[Target]) -> None:
+    """The targets, for the console."""
     print("\nTargets:")
     for target in targets:
         print(f"  {target.mark:<4}  {target.name}: {target.measured} (goal {target.goal})")
     print(f"\nwritten: {RESULTS.relative_to(REPO)}")
 
 
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that the servers are stopped on the way out."""
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the whole benchmark and write ``benchmarks/results.md``."""
     args = _parse_args(argv)
+    _exit_on_sigterm()
     wrk = ensure_wrk()
     check_uvicorn_extras()
     clock = time.monotonic()

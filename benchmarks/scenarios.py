@@ -57,6 +57,7 @@ class Fixtures:
 
     @property
     def bearer(self) -> str:
+        """The Authorization header of the signed-in user, for wrk."""
         return f"Authorization: Bearer {self.token}"
 
 
@@ -76,6 +77,7 @@ class Scenario:
 
     @property
     def is_graphql(self) -> bool:
+        """Whether the request goes to /graphql (200 with errors is a failure there)."""
         return self.path == "/graphql"
 
     @property
@@ -103,15 +105,18 @@ def _sign_up(url: str) -> tuple[str, str, str]:
 
 
 def _login(url: str, email: str, password: str) -> Reply:
+    """POST the credentials to the login route."""
     body = json.dumps({"email": email, "password": password}).encode()
     return call(url, "POST", "/api/auth/login", body, _json_header())
 
 
 def _json_header() -> dict[str, str]:
+    """The Content-Type of a JSON body."""
     return {"Content-Type": "application/json"}
 
 
 def _expect(reply: Reply, status: int, what: str) -> None:
+    """Stop the benchmark when a setup step did not answer ``status``."""
     if reply.status != status:
         raise SystemExit(f"setup failed: {what} answered {reply.status}: {reply.body[:300]!r}")
 

@@ -58,10 +58,12 @@ class Server:
 
     @property
     def url(self) -> str:
+        """Where the server listens."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
+        """The server's process id."""
         if self._process is None:
             raise RuntimeError(f"{self.name} is not running")
         return self._process.pid

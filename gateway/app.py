@@ -97,7 +97,16 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
         CORSConfig(
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                # The preflight-forcing headers GraphQL uploads require (see resolvers).
+                "Apollo-Require-Preflight",
+                "GraphQL-Require-Preflight",
+                "X-Apollo-Operation-Name",
+                "X-Requested-With",
+            ],
             expose_headers=["X-Total-Count", "Link", "Location", "Retry-After"],
             allow_credentials=False,
         )
@@ -116,6 +125,7 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
         debug=False,
+        logging_config=None,  # logging is the process's business (gateway.observability)
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -41,8 +41,11 @@ class PostService:
     async def for_authors(self, author_ids: list[str]) -> dict[str, list[PostOut]]:
         """Each author's newest posts (at most 100 each), in one query for all of them."""
         result: dict[str, list[PostOut]] = {author_id: [] for author_id in author_ids}
-        cursor = self._posts.find({"authorId": {"$in": list(result)}}).sort(
-            [("authorId", 1), ("createdAt", -1), ("_id", -1)]
+        cursor = (
+            self._posts.find({"authorId": {"$in": list(result)}})
+            .sort([("authorId", 1), ("createdAt", -1), ("_id", -1)])
+            # One batch for the whole answer, so round trips do not grow with the rows.
+            .batch_size(max(len(result) * MAX_POSTS_PER_USER, 1))
         )
         async for doc in cursor:
             posts = result[doc["authorId"]]
