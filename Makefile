@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench browser-deps clean
+.PHONY: run test lint bench test-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +17,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/gateway serve
 
-# Debian's Chromium drives the GraphiQL browser test; a test tool's own browser
-# download cannot work offline, so it comes from apt when missing.
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: the browser test will be skipped"; fi; }
+# Debian packages the tests drive: Chromium for the browser tests (a test tool's
+# own browser download cannot work offline) and redis-server for the shared rate
+# limits. Installed with apt when missing.
+test-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing:$$missing (the tests that need them will be skipped)"; fi; \
+	fi
 
-test: $(STAMP) browser-deps
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -17,6 +17,7 @@ from gateway.config import Settings, with_jwt_secret
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
 from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
+from gateway.ratelimit import build_limiter
 from gateway.services import Services
 from resolvers import graphql_route_handlers
 from rest import exception_handlers, route_handlers
@@ -64,11 +65,13 @@ async def open_services(
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(indexes), settings.mongo_timeout_ms / 1000 + 1)
     passwords = Passwords(settings.hash_concurrency)
+    limiter = build_limiter(settings)
     try:
-        yield Services.build(db, settings, passwords)
+        yield Services.build(db, settings, passwords, limiter)
     finally:
         indexes.cancel()
         passwords.close()
+        await limiter.close()
         if own_client:
             await close_client(db_client)
         if embedded is not None:

@@ -40,6 +40,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,  # keep the JSON logging configured above
         log_level=settings.log_level.lower(),
         access_log=False,  # RequestContext writes the access log
+        proxy_headers=True,  # client addresses (rate limits, logs) from trusted proxies only
+        forwarded_allow_ips=settings.trusted_proxies,
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -23,6 +23,8 @@ log = logging.getLogger("gateway.config")
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+# "<count>/<seconds>" (at most count requests per window of seconds), or "off".
+Rate = Annotated[str, msgspec.Meta(pattern=r"^(off|[1-9][0-9]{0,8}/[1-9][0-9]{0,6})$")]
 
 
 class SettingsError(Exception):
@@ -52,6 +54,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
     graphql_max_aliases: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 30
+    # Shared rate-limit counters for many gateway processes; in memory when unset.
+    redis_url: str | None = None
+    rate_login_ip: Rate = "30/60"
+    rate_login_email: Rate = "10/300"
+    rate_signup_ip: Rate = "20/3600"
+    rate_contact_ip: Rate = "10/600"
+    rate_graphql_ip: Rate = "600/60"
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def is_development(self) -> bool:
@@ -74,7 +85,7 @@ def _normalise(name: str, value: str) -> object:
         return value.upper()
     if name == "env":
         return {"dev": "development", "prod": "production"}.get(value.lower(), value.lower())
-    if name in {"mongodb_uri", "jwt_secret"} and not value:
+    if name in {"mongodb_uri", "jwt_secret", "redis_url"} and not value:
         return None
     return value
 

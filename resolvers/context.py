@@ -12,7 +12,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.services import Actor, Services
 from resolvers.loaders import Loaders
-from rest._http import ServicesDep, provide_actor
+from rest._http import ServicesDep, client_address, provide_actor
 
 __all__ = ["Context", "Info", "RefuseRejectedCredentials", "graphql_context"]
 
@@ -25,6 +25,7 @@ class Context:
     services: Services
     actor: Actor | None
     loaders: Loaders
+    client: str | None = None  # the caller's address, for rate limits
     # Why the request's credentials were refused (a bad token, the database away).
     refusal: Exception | None = None
 
@@ -34,11 +35,13 @@ Info = strawberry.Info[Context, None]
 
 async def graphql_context(request: Request[Any, Any, Any], services: ServicesDep) -> Context:
     """The context of one request (a Litestar dependency), with fresh DataLoaders."""
+    client = client_address(request)
     try:
         actor = await provide_actor(request)  # REST's own: a refused token is an error
     except Exception as exc:  # answered as a GraphQL error by RefuseRejectedCredentials
-        return Context(request, services, None, Loaders.build(services, None), refusal=exc)
-    return Context(request, services, actor, Loaders.build(services, actor))
+        loaders = Loaders.build(services, None)
+        return Context(request, services, None, loaders, client=client, refusal=exc)
+    return Context(request, services, actor, Loaders.build(services, actor), client=client)
 
 
 class RefuseRejectedCredentials(SchemaExtension):

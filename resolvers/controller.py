@@ -16,6 +16,8 @@ Changes to Strawberry's ``GraphQLController`` (0.341):
 * a JSON body keeps the app's ``max_body_bytes`` limit, while a multipart
   body may also hold a file of ``max_upload_bytes``;
 * errors are formatted by ``schema.errors.format_error``;
+* past the per-address request limit the answer is a 429 with ``Retry-After``
+  and a ``RATE_LIMITED`` error;
 * a browser gets the self-hosted GraphiQL page of ``resolvers.graphiql``.
 """
 
@@ -43,6 +45,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
+from gateway.errors import RateLimited
 from resolvers.context import Context, graphql_context
 from resolvers.graphiql import GRAPHIQL_CSP, graphiql_html
 from schema.errors import format_error
@@ -64,13 +67,16 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def request_error(
-    status_code: int, message: str, headers: dict[str, str] | None = None
+    status_code: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, object] | None = None,
 ) -> Response[GraphQLHTTPResponse]:
     """A refusal before GraphQL ran, shaped as a GraphQL response."""
     error_code = "BAD_USER_INPUT" if status_code < HTTP_500_INTERNAL_SERVER_ERROR else INTERNAL
     body: GraphQLHTTPResponse = {
         "data": None,
-        "errors": [{"message": message, "extensions": {"code": error_code}}],
+        "errors": [{"message": message, "extensions": extensions or {"code": error_code}}],
     }
     return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
 
@@ -101,6 +107,12 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     async def execute_request(
         self, request: AnyRequest, context: Any, root_value: Any
     ) -> Response[Any]:
+        try:
+            await context.services.limits.graphql(context.client)
+        except RateLimited as exc:
+            retry = {"Retry-After": str(exc.retry_after)}
+            extensions = {**exc.extensions, "retryAfter": exc.retry_after}
+            return request_error(exc.status_code, exc.message, retry, extensions)
         try:
             await self._admit(request)
             return await self.run(request, context=context, root_value=root_value)

@@ -39,11 +39,15 @@ class Mutation:
     @mutation("Exchange email and password for a token.")
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
         credentials = convert_input({"email": email, "password": password}, Credentials)
-        return AuthPayload.from_model(await info.context.services.auth.login(credentials))
+        result = await info.context.services.auth.login(credentials, client=info.context.client)
+        return AuthPayload.from_model(result)
 
     @mutation("Sign up, or (admin) create a user.")
     async def create_user(self, info: Info, input: CreateUserInput) -> UserType:
-        user = await info.context.services.users.create(info.context.actor, input.to_model())
+        context = info.context
+        user = await context.services.users.create(
+            context.actor, input.to_model(), client=context.client
+        )
         return UserType.from_model(user)
 
     @mutation("Change a user: themself, or anyone for an admin.")
@@ -111,5 +115,6 @@ class Mutation:
             source=request.query_params.get("source"),
             user_agent=request.headers.get("user-agent"),
             session_id=request.cookies.get("sessionId"),
+            client=info.context.client,
         )
         return ContactReceipt(success=True, message=CONTACT_RECEIVED)

@@ -15,6 +15,7 @@ from gateway.validation import decode_json
 __all__ = [
     "ActorDep",
     "ServicesDep",
+    "client_address",
     "plain_query",
     "provide_actor",
     "provide_services",
@@ -42,6 +43,11 @@ async def provide_actor(request: AnyRequest) -> Actor | None:
     if info is not None and actor is not None:
         info.subject = actor.id  # for the access log: who, never the token
     return actor
+
+
+def client_address(request: AnyRequest) -> str | None:
+    """The caller's address, as the server saw it (behind trusted proxies: as they said)."""
+    return request.client.host if request.client else None
 
 
 def _is_json(request: AnyRequest) -> bool:

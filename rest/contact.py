@@ -9,7 +9,7 @@ from litestar.datastructures import Cookie
 
 from gateway.errors import ContactInvalid
 from gateway.models import ContactInput
-from rest._http import ServicesDep, plain_query, read_json
+from rest._http import ServicesDep, client_address, plain_query, read_json
 
 __all__ = ["submit_contact"]
 
@@ -26,6 +26,7 @@ async def submit_contact(
         source=plain_query(request, "source")["source"],
         user_agent=request.headers.get("user-agent"),
         session_id=request.cookies.get("sessionId"),
+        client=client_address(request),
     )
     return Response(
         SUCCESS,

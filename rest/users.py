@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from gateway.errors import ValidationFailed
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import OffsetPage, page_params
-from rest._http import ActorDep, ServicesDep, plain_query, read_json
+from rest._http import ActorDep, ServicesDep, client_address, plain_query, read_json
 
 __all__ = ["UserController"]
 
@@ -60,7 +60,8 @@ class UserController(Controller):
     async def create_user(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[User]:
-        user = await services.users.create(actor, await read_json(request, UserCreate))
+        data = await read_json(request, UserCreate)
+        user = await services.users.create(actor, data, client=client_address(request))
         return Response(user, status_code=201, headers={"Location": f"{self.path}/{user.id}"})
 
     @put("/")

@@ -8,6 +8,7 @@ from gateway.auth import Passwords, Tokens
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.files import FileStore
+from gateway.ratelimit import Limits, RateLimiter, Rules
 from gateway.services.auth import AuthService, LoginResult
 from gateway.services.contact import ContactService
 from gateway.services.files import FileService
@@ -48,12 +49,16 @@ class Services:
     auth: AuthService
     health: HealthService
     seed: SeedService
+    limits: Limits
 
     @classmethod
-    def build(cls, db: Database, settings: Settings, passwords: Passwords) -> Services:
+    def build(
+        cls, db: Database, settings: Settings, passwords: Passwords, limiter: RateLimiter
+    ) -> Services:
+        limits = Limits(limiter, Rules.from_settings(settings))
         posts = PostService(db)
         profiles = ProfileService(db)
-        users = UserService(db, passwords, posts, profiles)
+        users = UserService(db, passwords, posts, profiles, limits)
         return cls(
             users=users,
             posts=posts,
@@ -64,8 +69,9 @@ class Services:
                 max_file_bytes=settings.max_file_bytes,
                 max_upload_bytes=settings.max_upload_bytes,
             ),
-            contact=ContactService(db),
-            auth=AuthService(users, passwords, Tokens(settings)),
+            contact=ContactService(db, limits),
+            auth=AuthService(users, passwords, Tokens(settings), limits),
+            limits=limits,
             health=HealthService(db, settings.mongo_timeout_ms / 1000),
             seed=SeedService(db, passwords),
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from gateway.auth import INVALID_TOKEN, Passwords, Tokens, bearer_token
 from gateway.errors import Unauthenticated
 from gateway.models import Credentials, User
+from gateway.ratelimit import Limits
 from gateway.services.policy import Actor
 from gateway.services.users import UserService, to_user
 
@@ -22,18 +23,24 @@ class LoginResult:
 
 
 class AuthService:
-    def __init__(self, users: UserService, passwords: Passwords, tokens: Tokens) -> None:
+    def __init__(
+        self, users: UserService, passwords: Passwords, tokens: Tokens, limits: Limits
+    ) -> None:
         self._users = users
         self._passwords = passwords
         self._tokens = tokens
+        self._limits = limits
 
-    async def login(self, credentials: Credentials) -> LoginResult:
-        """Exchange email and password for a token.
+    async def login(self, credentials: Credentials, *, client: str | None = None) -> LoginResult:
+        """Exchange email and password for a token; ``client`` is the caller's address.
 
         Raises:
+            RateLimited: too many attempts from ``client`` or for this email
+                (counted before any hash is computed).
             Unauthenticated: unknown email or wrong password, with the same message
                 and (through a dummy hash) about the same time.
         """
+        await self._limits.login(client, credentials.email)
         doc = await self._users.find_credentials(credentials.email)
         stored = doc["passwordHash"] if doc else None
         if not await self._passwords.verify(stored, credentials.password) or doc is None:

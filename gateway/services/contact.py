@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.db import Database, utcnow
 from gateway.errors import ContactInvalid
 from gateway.models import ContactInput, contact_problems
+from gateway.ratelimit import Limits
 
 __all__ = ["ContactService"]
 
@@ -12,8 +13,9 @@ _MAX_META = 512
 
 
 class ContactService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, limits: Limits) -> None:
         self._messages = db["contact_messages"]
+        self._limits = limits
 
     async def submit(
         self,
@@ -22,8 +24,11 @@ class ContactService:
         source: str | None,
         user_agent: str | None,
         session_id: str | None,
+        client: str | None = None,
     ) -> None:
-        """Raises: ContactInvalid: every legacy message that applies."""
+        """Raises: RateLimited (too many from ``client``); ContactInvalid: every
+        legacy message that applies."""
+        await self._limits.contact(client)
         problems = contact_problems(form)
         if problems:
             raise ContactInvalid("Validation failed", problems)

@@ -23,6 +23,7 @@ from gateway.pagination import (
     cursor_page,
     offset_page,
 )
+from gateway.ratelimit import Limits
 from gateway.services.policy import Actor, require_self_or_admin, require_signed_in
 from gateway.services.posts import PostService
 from gateway.services.profiles import ProfileService
@@ -48,12 +49,18 @@ def to_user(doc: dict[str, Any], viewer: Actor | None) -> User:
 
 class UserService:
     def __init__(
-        self, db: Database, passwords: Passwords, posts: PostService, profiles: ProfileService
+        self,
+        db: Database,
+        passwords: Passwords,
+        posts: PostService,
+        profiles: ProfileService,
+        limits: Limits,
     ) -> None:
         self._users = db["users"]
         self._passwords = passwords
         self._posts = posts
         self._profiles = profiles
+        self._limits = limits
 
     async def page(self, actor: Actor | None, params: PageParams) -> OffsetPage[User]:
         """Raises: Unauthenticated: anonymous caller."""
@@ -86,12 +93,17 @@ class UserService:
         docs = await self._users.find({"_id": {"$in": oids}}).to_list(None)
         return {str(d["_id"]): to_user(d, viewer) for d in docs}
 
-    async def create(self, actor: Actor | None, data: UserCreate) -> User:
+    async def create(
+        self, actor: Actor | None, data: UserCreate, *, client: str | None = None
+    ) -> User:
         """Sign up (anyone) or create a user (admin, who alone may set ``role``).
 
         Raises:
+            RateLimited: too many sign-ups from ``client`` (admins are not limited).
             Forbidden: ``role`` sent by a non-admin; Conflict: email taken.
         """
+        if actor is None or not actor.is_admin:
+            await self._limits.signup(client)
         if data.role is not UNSET and (actor is None or not actor.is_admin):
             raise Forbidden("Only an admin can set role")
         if await self._users.find_one({"email": data.email}, {"_id": 1}):

@@ -15,6 +15,7 @@ import pytest
 from gateway.auth import Passwords
 from gateway.config import Settings
 from gateway.db import Database, build_client, close_client, ensure_indexes
+from gateway.ratelimit import MemoryLimiter
 from gateway.services import Services
 
 
@@ -33,5 +34,5 @@ async def driver_db(request: pytest.FixtureRequest, settings: Settings) -> Async
 @pytest.fixture
 async def core(driver_db: Database, settings: Settings) -> AsyncIterator[Services]:
     passwords = Passwords(1)
-    yield Services.build(driver_db, settings, passwords)
+    yield Services.build(driver_db, settings, passwords, MemoryLimiter())
     passwords.close()
