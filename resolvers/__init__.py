@@ -6,6 +6,7 @@ from gateway.config import Settings
 from resolvers.context import RefuseRejectedCredentials
 from resolvers.controller import graphql_controller
 from resolvers.graphiql import graphiql_asset_handlers
+from resolvers.metrics import CountOperations
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
 from schema import GatewaySchema, build_schema
@@ -20,7 +21,7 @@ def graphql_schema(settings: Settings) -> GatewaySchema:
         Mutation,
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
-        extensions=[RefuseRejectedCredentials],
+        extensions=[RefuseRejectedCredentials, CountOperations],
     )
 
 

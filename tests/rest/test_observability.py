@@ -56,3 +56,12 @@ async def test_metrics(settings, db):
     assert "gateway_http_request_duration_seconds_bucket" in text
     assert 'gateway_db_commands_total{collection="products",command="find"}' in text
     assert 'gateway_db_commands_total{collection="products",command="aggregate"}' in text
+
+
+async def test_graphql_operations_are_counted_by_name(client):
+    await client.post("/graphql", json={"query": "query Greeting { hello }"})
+    await client.post("/graphql", json={"query": "{ hello }"})
+    await client.post("/graphql", json={"query": "query Bad$Name { hello }"})
+    text = (await client.get("/metrics")).text
+    assert 'gateway_graphql_operations_total{operation="Greeting",type="query"} 1.0' in text
+    assert 'gateway_graphql_operations_total{operation="anonymous",type="query"} 1.0' in text

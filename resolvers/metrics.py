@@ -1,0 +1,43 @@
+"""GraphQL operations counted by name and type (``gateway_graphql_operations_total``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from strawberry.extensions import SchemaExtension
+
+from resolvers.context import Context
+
+__all__ = ["CountOperations"]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# Operation names come from clients: past this many distinct ones, the rest are "other",
+# so a client cannot grow the metrics without bound.
+_MAX_NAMES = 200
+_seen: set[str] = set()
+
+
+def _label(name: str | None) -> str:
+    if not name:
+        return "anonymous"
+    if not _NAME.match(name):
+        return "other"
+    if name not in _seen and len(_seen) >= _MAX_NAMES:
+        return "other"
+    _seen.add(name)
+    return name
+
+
+class CountOperations(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            return
+        try:
+            kind = self.execution_context.operation_type.value
+        except RuntimeError:  # the document did not parse or names no operation
+            kind = "invalid"
+        metrics = context.request.app.state.metrics
+        metrics.graphql_operations.labels(_label(self.execution_context.operation_name), kind).inc()
