@@ -118,6 +118,7 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
     )
     app = GatewayApp(
         metrics=metrics,
+        body_timeout=settings.body_timeout,
         route_handlers=[*route_handlers(settings), *graphql_route_handlers(settings)],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
@@ -127,6 +128,7 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
         lifespan=[lifespan],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
+        multipart_form_part_limit=settings.multipart_max_parts,
         debug=False,
         logging_config=None,  # logging is the process's business (gateway.observability)
     )
@@ -139,9 +141,10 @@ class GatewayApp(Litestar):
     """Litestar with ``RequestContext`` outermost, so that every answer (404 and 405
     included) gets a request id, security headers, an access log line and metrics."""
 
-    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, metrics: Metrics, body_timeout: float, **kwargs: Any) -> None:
         self.metrics = metrics
+        self.body_timeout = body_timeout
         super().__init__(*args, **kwargs)
 
     def _create_asgi_handler(self) -> Any:
-        return RequestContext(super()._create_asgi_handler(), self.metrics)
+        return RequestContext(super()._create_asgi_handler(), self.metrics, self.body_timeout)

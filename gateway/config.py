@@ -54,6 +54,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
     graphql_max_aliases: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 30
+    graphql_max_tokens: Annotated[int, msgspec.Meta(ge=500, le=1_000_000)] = 5000
+    graphql_introspection: bool = True
+    graphiql: bool = True
+    # Multipart parts per request (413 above): a file and a few fields is all it takes.
+    multipart_max_parts: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 16
+    # Seconds a client may leave a request body stalled before a 408.
+    body_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
     # Shared rate-limit counters for many gateway processes; in memory when unset.
     redis_url: str | None = None
     rate_login_ip: Rate = "30/60"

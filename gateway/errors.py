@@ -9,6 +9,7 @@ The hierarchy::
     ├── Forbidden                 403 FORBIDDEN
     ├── NotFound                  404 NOT_FOUND
     ├── Conflict                  409 CONFLICT
+    ├── RequestTimeout            408 BAD_USER_INPUT (the client stalled its body)
     ├── PayloadTooLarge           413 BAD_USER_INPUT
     ├── UnsupportedMediaType      415 BAD_USER_INPUT
     ├── RateLimited               429 RATE_LIMITED (``retry_after``)
@@ -31,6 +32,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
+    "RequestTimeout",
     "Unauthenticated",
     "Unavailable",
     "UnsupportedMediaType",
@@ -103,6 +105,13 @@ class Conflict(GatewayError):
 
     status_code = 409
     code = "CONFLICT"
+
+
+class RequestTimeout(GatewayError):
+    """The client sent its body too slowly; the request is abandoned."""
+
+    status_code = 408
+    code = "BAD_USER_INPUT"
 
 
 class PayloadTooLarge(GatewayError):

@@ -2,12 +2,14 @@
 
 ``RequestContext`` wraps the whole ASGI application (404s and 405s included):
 it takes the request id from ``X-Request-ID`` (or makes one) and returns it,
-adds the security headers, logs one access line per request with the
+adds the security headers, gives up on bodies stalled past ``body_timeout``
+(408), logs one access line per request with the
 caller's subject (never the token), and counts requests and latencies.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,6 +22,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pymongo import monitoring
+
+from gateway.errors import RequestTimeout
 
 __all__ = [
     "DatabaseCommandCounter",
@@ -134,11 +138,13 @@ class DatabaseCommandCounter(monitoring.CommandListener):
 
 
 class RequestContext:
-    """The outermost ASGI layer: request id, security headers, access log, metrics."""
+    """The outermost ASGI layer: request id, security headers, body timeout, access log,
+    metrics."""
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(self, app: Any, metrics: Metrics, body_timeout: float) -> None:
         self._app = app
         self._metrics = metrics
+        self._body_timeout = body_timeout
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -163,8 +169,23 @@ class RequestContext:
                 message = {**message, "headers": headers}
             await send(message)
 
+        body_done = False
+
+        async def receive_in_time() -> Any:
+            # Only the body is timed: afterwards receive() waits for a disconnect,
+            # which may rightly take as long as a download does.
+            nonlocal body_done
+            if body_done:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self._body_timeout)
+            except TimeoutError:
+                raise RequestTimeout("Request body not received in time") from None
+            body_done = message["type"] != "http.request" or not message.get("more_body")
+            return message
+
         try:
-            await self._app(scope, receive, send_with_headers)
+            await self._app(scope, receive_in_time, send_with_headers)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"

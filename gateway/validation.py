@@ -9,9 +9,11 @@ import msgspec
 
 from gateway.errors import ValidationFailed
 
-__all__ = ["convert_input", "decode_json", "problem"]
+__all__ = ["MAX_JSON_DEPTH", "convert_input", "decode_json", "decode_json_value", "problem"]
 
 T = TypeVar("T")
+# Deeper documents are refused: no client needs them, and they cost recursion.
+MAX_JSON_DEPTH = 64
 _AT = re.compile(r"^(?P<msg>.*) - at `\$(?P<path>[^`]*)`$")
 
 
@@ -33,11 +35,41 @@ def decode_json(raw: bytes, model: type[T], error: type[ValidationFailed] = Vali
             types, broken constraints.
     """
     try:
-        return msgspec.json.decode(raw, type=model, strict=True)
+        value = msgspec.json.decode(raw, type=model, strict=True)
     except msgspec.ValidationError as exc:
         raise error("Validation failed", [problem(exc)]) from None
     except msgspec.DecodeError:
         raise error("Malformed JSON body", ["body: malformed JSON"]) from None
+    except RecursionError:
+        raise error("JSON nested too deeply", [f"body: deeper than {MAX_JSON_DEPTH}"]) from None
+    if model is object and _too_deep(value):
+        raise error("JSON nested too deeply", [f"body: deeper than {MAX_JSON_DEPTH}"])
+    return value
+
+
+def decode_json_value(raw: bytes | str) -> object:
+    """Decode any JSON value of bounded depth.
+
+    Raises:
+        ValidationFailed: malformed, or nested deeper than ``MAX_JSON_DEPTH``.
+    """
+    return decode_json(raw.encode() if isinstance(raw, str) else raw, object)
+
+
+def _too_deep(value: object) -> bool:
+    """Whether ``value`` nests containers deeper than ``MAX_JSON_DEPTH`` (no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > MAX_JSON_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def convert_input(data: Any, model: type[T]) -> T:

@@ -1,6 +1,7 @@
 """The GraphQL front door: resolvers, DataLoaders, the context and the ``/graphql`` endpoint."""
 
 from litestar.types import ControllerRouterHandler
+from strawberry.extensions import DisableIntrospection
 
 from gateway.config import Settings
 from resolvers.context import RefuseRejectedCredentials
@@ -21,7 +22,12 @@ def graphql_schema(settings: Settings) -> GatewaySchema:
         Mutation,
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
-        extensions=[RefuseRejectedCredentials, CountOperations],
+        max_tokens=settings.graphql_max_tokens,
+        extensions=[
+            RefuseRejectedCredentials,
+            CountOperations,
+            *([] if settings.graphql_introspection else [DisableIntrospection]),
+        ],
     )
 
 
@@ -29,5 +35,5 @@ def graphql_route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     """``/graphql`` (queries, mutations, uploads, GraphiQL) and the explorer's assets."""
     return [
         graphql_controller(settings, graphql_schema(settings)),
-        *graphiql_asset_handlers(),
+        *(graphiql_asset_handlers() if settings.graphiql else []),
     ]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import msgspec
 from cross_web import HTTPException as RequestRefused
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
@@ -45,9 +46,11 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
-from gateway.errors import RateLimited
+from gateway.errors import RateLimited, ValidationFailed
+from gateway.validation import decode_json_value
 from resolvers.context import Context, graphql_context
 from resolvers.graphiql import GRAPHIQL_CSP, graphiql_html
+from rest.errors import http_status
 from schema.errors import format_error
 
 __all__ = ["GRAPHQL_PATH", "PREFLIGHT_HEADERS", "GatewayGraphQLController", "graphql_controller"]
@@ -121,7 +124,7 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
                 return request_error(HTTP_405_METHOD_NOT_ALLOWED, exc.reason, {"Allow": "POST"})
             return request_error(exc.status_code, exc.reason)
         except HTTPException as exc:  # Litestar's, reading the body: too large, bad multipart
-            return request_error(exc.status_code, exc.detail, exc.headers)
+            return request_error(http_status(exc), exc.detail, exc.headers)
 
     async def _admit(self, request: AnyRequest) -> None:
         """Refuse a POST that is not JSON or a preflighted multipart, or JSON over the limit."""
@@ -141,6 +144,16 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
             )
         elif len(await request.body()) > self.max_json_bytes:  # Strawberry reads it cached
             raise RequestRefused(HTTP_413_REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large")
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The request's JSON, by the gateway's rules (msgspec; depth-limited)."""
+        try:
+            return decode_json_value(data)
+        except ValidationFailed as exc:
+            raise RequestRefused(HTTP_400_BAD_REQUEST, exc.message) from None
+
+    def encode_json(self, data: object) -> bytes:
+        return msgspec.json.encode(data)
 
     async def get_sub_response(self, request: AnyRequest) -> Response[Any]:
         # A fresh one per request (Strawberry keeps one on the shared controller).
@@ -170,6 +183,7 @@ def graphql_controller(settings: Settings, graphql_schema: BaseSchema) -> type[C
     class GraphQLEndpoint(GatewayGraphQLController):
         schema = graphql_schema
         debug = settings.is_development
+        graphql_ide = "graphiql" if settings.graphiql else None
         max_json_bytes = settings.max_body_bytes
         # Room for a file at the upload limit plus an operation of the JSON limit;
         # the file service then holds the file itself to its limit exactly.

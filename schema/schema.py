@@ -8,6 +8,7 @@ import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
+    MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
     ValidationCache,
@@ -43,6 +44,7 @@ def build_schema(
     *,
     max_depth: int,
     max_aliases: int,
+    max_tokens: int,
     extensions: Sequence[ExtensionFactory] = (),
 ) -> GatewaySchema:
     """The schema over the given root types, refusing operations past the limits before they run."""
@@ -53,6 +55,9 @@ def build_schema(
         mutation=mutation,
         extensions=[
             *extensions,
+            # Before parsing: a flood of tokens (a field repeated 100,000 times) is
+            # refused at once instead of costing seconds of parse and validation.
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(rules),
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
