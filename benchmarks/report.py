@@ -273,6 +273,20 @@ def _scenarios_table(outcome: Outcome) -> list[str]:
     return lines
 
 
+def _error_notes(outcome: Outcome) -> list[str]:
+    """A warning for each scenario that had errors: its figures include failed answers."""
+    notes = []
+    for scenario in outcome.scenarios:
+        summary = outcome.results.get(scenario.key)
+        if summary is not None and summary.errors:
+            notes.append(
+                f"> **Warning**: {scenario.title} had {summary.errors:,} errors in "
+                f"{summary.requests:,} requests; its figures include failed answers "
+                "(see `.bench/logs/`)."
+            )
+    return [*notes, ""] if notes else []
+
+
 def _nested_section(nested: Mapping[int, Mapping[str, float]]) -> list[str]:
     """The commands of one nested users query, for 1 and 20 users."""
     if not nested:
@@ -299,7 +313,8 @@ def _settings_section(outcome: Outcome) -> list[str]:
     """How the figures were measured, as a Markdown list."""
     return [
         f"- Servers: `uvicorn {' '.join(UVICORN_OPTIONS)}`, each its own process; the gateway "
-        "with `GATEWAY_ENV=production`, `GATEWAY_LOG_LEVEL=WARNING`, on the embedded nx-27017.",
+        "with `GATEWAY_ENV=production`, `GATEWAY_LOG_LEVEL=WARNING`, on the embedded nx-27017, "
+        "every rate limit counted but out of reach (`GATEWAY_RATE_*=999999999/60`).",
         "- Data: 1,000 users (5 posts and a profile each), 10,000 products in 20 categories.",
         f"- wrk: {THREADS} thread, {CONNECTIONS} connections, {outcome.duration_s:g} s after a "
         f"{outcome.warmup_s:g} s warm-up, `--timeout {TIMEOUT}`; every scenario twice, in two "
@@ -342,6 +357,7 @@ def render(outcome: Outcome, machine: Machine, targets: Sequence[Target]) -> str
             "",
             *_scenarios_table(outcome),
             "",
+            *_error_notes(outcome),
             "## Nested users query: database commands of one request",
             "",
             *_nested_section(outcome.nested),
