@@ -150,10 +150,22 @@ class CursorArgs:
         return self
 
 
-@dataclass(frozen=True, slots=True)
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    """A node and where it sits; its cursor is encoded only when asked for."""
+
+    __slots__ = ("_cursor", "_doc", "_sort", "node")
+
+    def __init__(self, node: T, sort: SortKey, doc: Mapping[str, Any]) -> None:
+        self.node = node
+        self._sort = sort
+        self._doc = doc
+        self._cursor: str | None = None
+
+    @property
+    def cursor(self) -> str:
+        if self._cursor is None:
+            self._cursor = encode_cursor(self._sort, self._doc)
+        return self._cursor
 
 
 @dataclass(slots=True)
@@ -161,7 +173,8 @@ class Connection(Generic[T]):
     edges: list[Edge[T]]
     has_next_page: bool
     has_previous_page: bool
-    total_count: int = 0
+    # None when the caller did not ask for it (one database command saved).
+    total_count: int | None = None
     nodes: list[T] = field(default_factory=list)
 
     @property
@@ -215,8 +228,10 @@ async def cursor_page(
     sort: SortKey,
     args: CursorArgs,
     convert: Convert[T],
+    *,
+    with_total: bool = True,
 ) -> Connection[T]:
-    """One Relay page by keyset; the page and the total count are fetched concurrently.
+    """One Relay page by keyset, and (``with_total``) the total count, fetched concurrently.
 
     Raises:
         ValidationFailed: bad arguments or cursors.
@@ -234,12 +249,15 @@ async def cursor_page(
         {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
     )
     finder = collection.find(page_query).sort(sort.spec(reverse=backward)).limit(size + 1)
-    docs, total = await asyncio.gather(finder.to_list(None), count(collection, query))
+    if with_total:
+        docs, total = await asyncio.gather(finder.to_list(None), count(collection, query))
+    else:
+        docs, total = await finder.to_list(None), None
     more = len(docs) > size
     docs = docs[:size]
     if backward:
         docs.reverse()
-    edges = [Edge(encode_cursor(sort, d), convert(d)) for d in docs]
+    edges = [Edge(convert(d), sort, d) for d in docs]
     return Connection(
         edges=edges,
         has_next_page=more if not backward else args.before is not None,

@@ -6,7 +6,15 @@ import strawberry
 
 from gateway.pagination import CursorArgs
 from resolvers.context import Info
-from schema import Connection, FileType, ProductOrder, ProductType, UserType, connection
+from schema import (
+    Connection,
+    FileType,
+    ProductOrder,
+    ProductType,
+    UserType,
+    connection,
+    wants_total,
+)
 from schema.fields import field
 
 __all__ = ["HELLO", "Query"]
@@ -41,7 +49,9 @@ class Query:
         before: str | None = None,
     ) -> Connection[UserType]:
         args = CursorArgs(first=first, after=after, last=last, before=before)
-        page = await info.context.services.users.connection(info.context.actor, args)
+        page = await info.context.services.users.connection(
+            info.context.actor, args, with_total=wants_total(info)
+        )
         return connection(page, UserType.from_model)
 
     @field("A product, by id.")
@@ -65,6 +75,7 @@ class Query:
             category=category,
             sort_field=order.sort_field,
             descending=order.descending,
+            with_total=wants_total(info),
         )
         return connection(page, ProductType.from_model)
 

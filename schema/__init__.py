@@ -5,7 +5,7 @@ The root ``Query`` and ``Mutation`` types live with their resolvers in
 ``resolvers`` (except the ``schema.export`` command).
 """
 
-from schema.connections import Connection, Edge, PageInfo, connection
+from schema.connections import Connection, Edge, PageInfo, connection, wants_total
 from schema.enums import ProductSortField, SortDirection
 from schema.errors import format_error
 from schema.inputs import (
@@ -56,4 +56,5 @@ __all__ = [
     "build_schema",
     "connection",
     "format_error",
+    "wants_total",
 ]

@@ -3,30 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry import Info
+from strawberry.types.nodes import SelectedField
 
 from gateway import pagination
+from schema.fields import field
 
-__all__ = ["Connection", "Edge", "PageInfo", "connection"]
+__all__ = ["Connection", "Edge", "PageInfo", "connection", "wants_total"]
 
 NodeT = TypeVar("NodeT")
 ModelT = TypeVar("ModelT")
 
 
+# Cursors are encoded only when a client selects them (``edges { cursor }``,
+# ``startCursor``, ``endCursor``), and the total is counted only when selected.
+
+
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    page: strawberry.Private[pagination.Connection[Any]]
+
+    @strawberry.field
+    def has_next_page(self) -> bool:
+        return self.page.has_next_page
+
+    @strawberry.field
+    def has_previous_page(self) -> bool:
+        return self.page.has_previous_page
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return self.page.start_cursor
+
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return self.page.end_cursor
 
 
 @strawberry.type(description="A node with the cursor that points at it.")
 class Edge(Generic[NodeT]):
-    cursor: str
     node: NodeT
+    source: strawberry.Private[pagination.Edge[Any]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.source.cursor
 
 
 @strawberry.type(description="One page of a list: `first`/`after` forward, `last`/`before` back.")
@@ -34,22 +58,36 @@ class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     nodes: list[NodeT]
     page_info: PageInfo
-    total_count: int = strawberry.field(description="The size of the whole list, not the page.")
+    count: strawberry.Private[int | None]
+
+    @field("The size of the whole list, not the page.")
+    def total_count(self) -> int:
+        if self.count is None:  # the resolver did not see it selected (wants_total)
+            raise RuntimeError("totalCount was not fetched")
+        return self.count
 
 
 def connection(
     page: pagination.Connection[ModelT], convert: Callable[[ModelT], NodeT]
 ) -> Connection[NodeT]:
     """The GraphQL form of a page, each model converted once."""
-    edges = [Edge(cursor=edge.cursor, node=convert(edge.node)) for edge in page.edges]
+    edges = [Edge(node=convert(edge.node), source=edge) for edge in page.edges]
     return Connection(
         edges=edges,
         nodes=[edge.node for edge in edges],
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=page.start_cursor,
-            end_cursor=page.end_cursor,
-        ),
-        total_count=page.total_count,
+        page_info=PageInfo(page=page),
+        count=page.total_count,
     )
+
+
+def wants_total(info: Info[Any, Any]) -> bool:
+    """Whether the connection field being resolved selects ``totalCount`` (fragments too)."""
+    pending: list[Any] = [s for field in info.selected_fields for s in field.selections]
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, SelectedField):
+            if selection.name == "totalCount":
+                return True
+        else:  # a fragment spread or an inline fragment: look inside
+            pending.extend(selection.selections)
+    return False

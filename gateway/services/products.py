@@ -60,10 +60,13 @@ class ProductService:
         category: str | None = None,
         sort_field: SortField = "createdAt",
         descending: bool = False,
+        with_total: bool = True,
     ) -> Connection[Product]:
         """Raises: ValidationFailed: bad paging arguments or cursor."""
         sort = SortKey(sort_field, -1 if descending else 1)
-        return await cursor_page(self._products, _filter(category), sort, args, to_product)
+        return await cursor_page(
+            self._products, _filter(category), sort, args, to_product, with_total=with_total
+        )
 
     async def get(self, product_id: str) -> Product:
         """Raises: NotFound."""

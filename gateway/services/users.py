@@ -69,10 +69,14 @@ class UserService:
             self._users, {}, [("_id", 1)], params, lambda d: to_user(d, viewer)
         )
 
-    async def connection(self, actor: Actor | None, args: CursorArgs) -> Connection[User]:
+    async def connection(
+        self, actor: Actor | None, args: CursorArgs, *, with_total: bool = True
+    ) -> Connection[User]:
         """Raises: Unauthenticated: anonymous caller; ValidationFailed: bad paging."""
         viewer = require_signed_in(actor)
-        return await cursor_page(self._users, {}, SortKey(), args, lambda d: to_user(d, viewer))
+        return await cursor_page(
+            self._users, {}, SortKey(), args, lambda d: to_user(d, viewer), with_total=with_total
+        )
 
     async def get(self, actor: Actor | None, user_id: str) -> User:
         """Raises: Unauthenticated: anonymous; NotFound: no such user."""

@@ -73,3 +73,35 @@ async def test_nested_lists_cost_the_same_for_1_and_50_users(settings, mongo_uri
     assert costs[50][("find", "profiles")] == 1
     assert costs[50][("find", "users")] == 3  # caller, page, post authors
     assert sum(costs[50].values()) <= 6
+
+
+async def test_total_and_cursors_cost_only_when_selected(settings, mongo_uri, db):
+    recorder = CommandRecorder()
+    mongo: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[recorder])
+    app = create_app(settings, client=mongo)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+        ):
+            await app.state.services.seed.seed(
+                users=0, posts_per_user=0, products=5, categories=1, progress=lambda *_: None
+            )
+            recorder.commands.clear()
+            plain = await data(http, "{ products(first: 2) { nodes { name } } }")
+            without = Counter(recorder.commands)
+            recorder.commands.clear()
+            counted = await data(
+                http,
+                "query { products(first: 2) { ...Total edges { cursor } } }"
+                " fragment Total on ProductConnection { totalCount }",
+            )
+            with_total = Counter(recorder.commands)
+    finally:
+        await mongo.close()
+    assert len(plain["products"]["nodes"]) == 2
+    assert counted["products"]["totalCount"] == 5
+    assert all(edge["cursor"] for edge in counted["products"]["edges"])
+    assert without == Counter({("find", "products"): 1})
+    assert with_total == Counter({("find", "products"): 1, ("aggregate", "products"): 1})
