@@ -106,3 +106,25 @@ async def test_offset_pages(core):
 def test_bad_paging_values(page, limit):
     with pytest.raises(ValidationFailed):
         page_params(page, limit, 10)
+
+
+@pytest.mark.parametrize("field", ["createdAt", "price", "name"])
+async def test_after_and_before_together_bound_the_page(core, field):
+    await _products(core)
+    everything = await core.products.connection(CursorArgs(first=100), sort_field=field)
+    ids = [p.id for p in everything.nodes]
+    edges = everything.edges
+    window = await core.products.connection(
+        CursorArgs(first=100, after=edges[2].cursor, before=edges[8].cursor), sort_field=field
+    )
+    assert [p.id for p in window.nodes] == ids[3:8]
+    short = await core.products.connection(
+        CursorArgs(first=2, after=edges[2].cursor, before=edges[8].cursor), sort_field=field
+    )
+    assert [p.id for p in short.nodes] == ids[3:5]
+    assert short.has_next_page
+    back = await core.products.connection(
+        CursorArgs(last=2, after=edges[2].cursor, before=edges[8].cursor), sort_field=field
+    )
+    assert [p.id for p in back.nodes] == ids[6:8]
+    assert back.has_previous_page
