@@ -20,7 +20,7 @@ from gateway.observability import DatabaseCommandCounter, Metrics, RequestContex
 from gateway.ratelimit import build_limiter
 from gateway.services import Services
 from resolvers import graphql_route_handlers
-from rest import exception_handlers, route_handlers
+from rest import exception_handlers, openapi_config, route_handlers
 from rest._http import provide_actor, provide_services
 
 __all__ = ["create_app", "open_services"]
@@ -125,6 +125,7 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
             "actor": Provide(provide_actor),
         },
         exception_handlers=exception_handlers,
+        openapi_config=openapi_config(),
         lifespan=[lifespan],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,

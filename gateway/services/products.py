@@ -7,7 +7,7 @@ from typing import Any, Literal
 from msgspec import UNSET
 from pymongo import ReturnDocument
 
-from gateway.db import Database, id_filter, stamped, utcnow
+from gateway.db import Database, created_ms, id_filter, stamped, utcnow
 from gateway.errors import NotFound
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import (
@@ -25,6 +25,8 @@ __all__ = ["PRODUCT_NOT_FOUND", "ProductService", "SortField"]
 
 PRODUCT_NOT_FOUND = "Product not found"
 SortField = Literal["createdAt", "price", "name"]
+# What each sort reads in the database (creation time as a number, see gateway.db).
+_SORT_KEYS: dict[SortField, str] = {"createdAt": "createdMs", "price": "price", "name": "name"}
 
 
 def to_product(doc: dict[str, Any]) -> Product:
@@ -63,7 +65,7 @@ class ProductService:
         with_total: bool = True,
     ) -> Connection[Product]:
         """Raises: ValidationFailed: bad paging arguments or cursor."""
-        sort = SortKey(sort_field, -1 if descending else 1)
+        sort = SortKey(_SORT_KEYS[sort_field], -1 if descending else 1)
         return await cursor_page(
             self._products, _filter(category), sort, args, to_product, with_total=with_total
         )
@@ -85,6 +87,7 @@ class ProductService:
             "price": data.price,
             "description": data.description,
             "createdAt": now,
+            "createdMs": created_ms(now),
             "updatedAt": now,
         }
         doc["_id"] = (await self._products.insert_one(doc)).inserted_id

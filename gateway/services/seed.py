@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from gateway.auth import Passwords
-from gateway.db import Collection, Database, utcnow
+from gateway.db import Collection, Database, created_ms, utcnow
 
 __all__ = ["DEMO_PASSWORD", "SeedService"]
 
@@ -51,7 +51,8 @@ class SeedService:
                     "role": "user",
                     "passwordHash": password_hash,
                     "passwordVersion": 0,
-                    "createdAt": now,
+                    "createdAt": now - timedelta(milliseconds=users - i),
+                    "createdMs": created_ms(now - timedelta(milliseconds=users - i)),
                     "updatedAt": now,
                 }
                 for i in range(1, users + 1)
@@ -99,7 +100,8 @@ class SeedService:
                     "category": CATEGORIES[i % categories],
                     "price": round(1 + (i * 7919 % 10_000) / 100, 2),
                     "description": f"Demo product number {i}.",
-                    "createdAt": now + timedelta(milliseconds=i),
+                    "createdAt": now - timedelta(milliseconds=products - i),
+                    "createdMs": created_ms(now - timedelta(milliseconds=products - i)),
                     "updatedAt": now,
                 }
                 for i in range(1, products + 1)

@@ -11,7 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from gateway.auth import Passwords
-from gateway.db import Database, id_filter, parse_oid, stamped, utcnow
+from gateway.db import Database, created_ms, id_filter, parse_oid, stamped, utcnow
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import (
@@ -75,7 +75,12 @@ class UserService:
         """Raises: Unauthenticated: anonymous caller; ValidationFailed: bad paging."""
         viewer = require_signed_in(actor)
         return await cursor_page(
-            self._users, {}, SortKey(), args, lambda d: to_user(d, viewer), with_total=with_total
+            self._users,
+            {},
+            SortKey("createdMs"),
+            args,
+            lambda d: to_user(d, viewer),
+            with_total=with_total,
         )
 
     async def get(self, actor: Actor | None, user_id: str) -> User:
@@ -120,6 +125,7 @@ class UserService:
             "passwordHash": await self._passwords.hash(data.password),
             "passwordVersion": 0,
             "createdAt": now,
+            "createdMs": created_ms(now),
             "updatedAt": now,
         }
         try:

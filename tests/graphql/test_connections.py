@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from gateway.db import created_ms
 from tests.conftest import make_user
 from tests.graphql.support import code, data, error
 
@@ -53,6 +54,9 @@ SAME_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 @pytest.fixture
 async def products(client, db) -> list[dict[str, Any]]:
     """The products as stored; every third shares one creation time."""
+    created = [
+        SAME_TIME if n % 3 == 0 else SAME_TIME + timedelta(minutes=n % 5) for n in range(len(ROWS))
+    ]
     await db["products"].insert_many(
         [
             {
@@ -60,7 +64,8 @@ async def products(client, db) -> list[dict[str, Any]]:
                 "category": "even" if price in (0.0, 10.0) else "odd",
                 "price": price,
                 "description": None,
-                "createdAt": SAME_TIME if n % 3 == 0 else SAME_TIME + timedelta(minutes=n % 5),
+                "createdAt": created[n],
+                "createdMs": created_ms(created[n]),  # the stored sort key (gateway.db)
                 "updatedAt": SAME_TIME,
             }
             for n, (name, price) in enumerate(ROWS)
