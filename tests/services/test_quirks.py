@@ -13,7 +13,7 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
-from gateway.db import aggregate, count, is_embedded, stamped, utcnow
+from gateway.db import aggregate, count, created_ms, is_embedded, stamped, utcnow
 from gateway.models import PostCreate, ProductCreate, ProductUpdate
 from gateway.services import Actor
 from tests.conftest import OPERATOR
@@ -77,3 +77,11 @@ async def test_updates_keep_real_dates(core, driver_db):
     stored = await driver_db["products"].find_one()
     assert isinstance(stored["updatedAt"], datetime)
     assert isinstance(stored["createdAt"], datetime)
+
+
+async def test_creation_time_is_kept_as_a_number_to_sort_on(core, driver_db):
+    product = await core.products.create(OPERATOR, ProductCreate(name="p", category="c", price=1))
+    stored = await driver_db["products"].find_one()
+    assert stored["createdMs"] == created_ms(product.created_at)
+    indexes = await driver_db["products"].index_information()
+    assert any(dict(spec["key"]).get("createdMs") for spec in indexes.values())
