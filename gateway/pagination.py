@@ -59,7 +59,7 @@ def _positive(name: str, raw: str | int | None, default: int, high: int | None) 
     if raw is None or raw == "":
         return default
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:  # "²".isdigit() is True
         raise ValidationFailed("Invalid pagination", [f"{name}: must be a positive integer"])
     value = int(text)
     if value < 1:

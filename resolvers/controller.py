@@ -95,13 +95,13 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     debug: bool = False
     max_json_bytes: int = 0
 
-    @get()
+    @get(include_in_schema=False)
     async def handle_http_get(
         self, request: AnyRequest, context: NamedDependency[Context]
     ) -> Response[Any]:
         return await self.execute_request(request, context, None)
 
-    @post(status_code=HTTP_200_OK)
+    @post(status_code=HTTP_200_OK, include_in_schema=False)
     async def handle_http_post(
         self, request: AnyRequest, context: NamedDependency[Context]
     ) -> Response[Any]:

@@ -11,11 +11,12 @@ from rest.files import FileController
 from rest.health import healthz, readyz
 from rest.hello import HelloController
 from rest.metrics import metrics
+from rest.openapi import openapi_config
 from rest.products import ProductController
 from rest.upload import upload_route
 from rest.users import UserController
 
-__all__ = ["exception_handlers", "route_handlers"]
+__all__ = ["exception_handlers", "openapi_config", "route_handlers"]
 
 
 def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:

@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from litestar import Request, get, post
+from litestar.openapi import ResponseSpec
 
 from gateway.models import Credentials
 from gateway.services.policy import require_signed_in
 from rest._http import ActorDep, ServicesDep, client_address, read_json
+from rest.openapi import SIGNED_IN, json_body, operation
 
 __all__ = ["login", "protected"]
 
 
-@post("/api/auth/login", status_code=200)
+class LoginUser(TypedDict):
+    id: str
+    email: str
+    name: str
+
+
+class LoginResult(TypedDict):
+    token: str
+    user: LoginUser
+
+
+class ProtectedData(TypedDict):
+    message: str
+    user: dict[str, Any]
+
+
+_CREDENTIALS = json_body(
+    Credentials,
+    "The account's email and password.",
+    fields={"email": {"description": "Compared regardless of case."}},
+)
+
+
+@post(
+    "/api/auth/login",
+    status_code=200,
+    summary="Log in",
+    description="Answers a token for `Authorization: Bearer <token>`. Unknown emails and wrong "
+    'passwords get the same 401, `{"error": "Invalid credentials"}`.',
+    tags=["auth"],
+    responses={200: ResponseSpec(LoginResult, description="Logged in.", generate_examples=False)},
+    operation_class=operation(body=_CREDENTIALS, errors=(400, 401, 408, 413, 415, 429, 503)),
+)
 async def login(request: Request[Any, Any, Any], services: ServicesDep) -> dict[str, Any]:
     credentials = await read_json(request, Credentials)
     result = await services.auth.login(credentials, client=client_address(request))
@@ -21,7 +55,15 @@ async def login(request: Request[Any, Any, Any], services: ServicesDep) -> dict[
     return {"token": result.token, "user": {"id": user.id, "email": user.email, "name": user.name}}
 
 
-@get("/api/protected")
-async def protected(actor: ActorDep) -> dict[str, Any]:
+@get(
+    "/api/protected",
+    summary="Check a token",
+    description="Answers the token's claims: `sub` (the user's id), `role`, `iat`, `exp` and "
+    "`pwv` (the password version it was issued for).",
+    tags=["auth"],
+    security=SIGNED_IN,
+    operation_class=operation(errors=(401, 503)),
+)
+async def protected(actor: ActorDep) -> ProtectedData:
     caller = require_signed_in(actor)
     return {"message": "This is protected data", "user": caller.claims}

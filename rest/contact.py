@@ -2,21 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from litestar import Request, Response, post
 from litestar.datastructures import Cookie
+from litestar.openapi import ResponseSpec
 
 from gateway.errors import ContactInvalid
 from gateway.models import ContactInput
+from gateway.models.base import EMAIL_PATTERN
 from rest._http import ServicesDep, client_address, plain_query, read_json
+from rest.openapi import CONTACT_INVALID, header, json_body, operation, parameter
 
 __all__ = ["submit_contact"]
 
 SUCCESS = {"success": True, "message": "Contact form submitted successfully"}
 
 
-@post("/api/contact", status_code=200)
+class ContactSent(TypedDict):
+    success: bool
+    message: str
+
+
+# --- the OpenAPI document (rest/openapi.py) ---
+_FORM = json_body(
+    ContactInput,
+    "The form; every problem is reported at once (400).",
+    fields={
+        "name": {"minLength": 2, "description": "At least 2 characters after trimming."},
+        "email": {"pattern": EMAIL_PATTERN.pattern, "description": "An address like `x@y.z`."},
+        "message": {"minLength": 10, "description": "At least 10 characters after trimming."},
+    },
+    required=["name", "email", "message"],
+)
+_SOURCE = parameter("source", "query", "Where the form was sent from; stored with the message.")
+_SESSION = parameter("sessionId", "cookie", "The visitor's session; stored with the message.")
+_SENT_HEADERS = {
+    "X-Contact-Processed": header("`true`."),
+    "Set-Cookie": header("`contact-sent=true; HttpOnly; Path=/; SameSite=lax`."),
+}
+
+
+@post(
+    "/api/contact",
+    status_code=200,
+    summary="Send the contact form",
+    tags=["contact"],
+    responses={200: ResponseSpec(ContactSent, description="Sent.", generate_examples=False)},
+    operation_class=operation(
+        body=_FORM,
+        parameters=[_SOURCE, _SESSION],
+        headers=_SENT_HEADERS,
+        errors=(400, 408, 413, 415, 429, 503),
+        bad_request=CONTACT_INVALID,
+    ),
+)
 async def submit_contact(
     request: Request[Any, Any, Any], services: ServicesDep
 ) -> Response[dict[str, Any]]:

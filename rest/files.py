@@ -6,15 +6,36 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.spec import OpenAPIMediaType, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.models import FileMeta
 from rest._http import ActorDep, ServicesDep
+from rest.openapi import FILE_BODY, LOCATION, SIGNED_IN, header, operation, parameter
 
 __all__ = ["FileController", "content_disposition"]
 
 AnyRequest = Request[Any, Any, Any]
+
+# --- the OpenAPI document (rest/openapi.py) ---
+_PATH = parameter(
+    "path",
+    "path",
+    "The file's path: `/`-separated segments, at most 1024 characters. A segment that is "
+    "empty, `.` or `..`, or that holds a backslash or a control character, is refused (400).",
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=1024),
+)
+_BYTES = {
+    "*/*": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+}
+_DOWNLOAD_HEADERS = {
+    "Content-Disposition": header('`attachment; filename="<name>"` (and `filename*` if needed).'),
+    "Content-Length": header(
+        "The file's size in bytes.", schema=Schema(type=OpenAPIType.INTEGER, minimum=0)
+    ),
+}
 
 
 def content_disposition(name: str) -> str:
@@ -28,15 +49,28 @@ def content_disposition(name: str) -> str:
 
 def _declared_length(request: AnyRequest) -> int | None:
     value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
+    # isdigit() alone lets "²" through: a digit to str, not to int().
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 class FileController(Controller):
     # A static prefix keeps this catch-all from shadowing other routes
     # (litestar-org/litestar#4991 concerns parameter-first siblings only).
     path = "/api/files"
+    tags = ("files",)
 
-    @get("/{path:path}")
+    @get(
+        "/{path:path}",
+        summary="Download a file",
+        description="The bytes, streamed, with the `Content-Type` they were stored with.",
+        operation_id="downloadFile",
+        operation_class=operation(
+            parameters=[_PATH],
+            content=_BYTES,
+            headers=_DOWNLOAD_HEADERS,
+            errors=(400, 404, 503),
+        ),
+    )
     async def download(self, services: ServicesDep, path: FromPath[str]) -> Stream:
         meta, chunks = await services.files.open(path)
         return Stream(
@@ -52,7 +86,21 @@ class FileController(Controller):
             },
         )
 
-    @post("/{path:path}", request_max_body_size=None)
+    @post(
+        "/{path:path}",
+        request_max_body_size=None,
+        summary="Upload a file",
+        description="The raw body is the file, streamed to storage; its size is limited by "
+        "`GATEWAY_MAX_FILE_BYTES` (413).",
+        operation_id="uploadFile",
+        security=SIGNED_IN,
+        operation_class=operation(
+            body=FILE_BODY,
+            parameters=[_PATH],
+            headers={"Location": LOCATION},
+            errors=(400, 401, 408, 409, 413, 503),
+        ),
+    )
     async def upload(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, path: FromPath[str]
     ) -> Response[FileMeta]:
@@ -65,6 +113,13 @@ class FileController(Controller):
         )
         return Response(meta, status_code=201, headers={"Location": meta.url})
 
-    @delete("/{path:path}")
+    @delete(
+        "/{path:path}",
+        summary="Delete a file",
+        description="Its owner or an admin.",
+        operation_id="deleteFile",
+        security=SIGNED_IN,
+        operation_class=operation(parameters=[_PATH], errors=(400, 401, 403, 404, 503)),
+    )
     async def remove(self, services: ServicesDep, actor: ActorDep, path: FromPath[str]) -> None:
         await services.files.delete(actor, path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath
@@ -10,6 +10,15 @@ from litestar.params import FromPath
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import page_params
 from rest._http import ActorDep, ServicesDep, plain_query, read_json
+from rest.openapi import (
+    LOCATION,
+    PAGE,
+    SIGNED_IN,
+    json_body,
+    limit_parameter,
+    operation,
+    parameter,
+)
 
 __all__ = ["ProductController"]
 
@@ -17,11 +26,45 @@ AnyRequest = Request[Any, Any, Any]
 DEFAULT_LIMIT = 10
 
 
+class Pagination(TypedDict):
+    page: int
+    limit: int
+    total: int
+    pages: int
+
+
+class ProductPage(TypedDict):
+    products: list[Product]
+    pagination: Pagination
+
+
+# --- the OpenAPI document (rest/openapi.py) ---
+_TEXT = {"minLength": 1, "description": "Not blank; trimmed, at most 200 characters."}
+_FIELDS: dict[str, dict[str, Any]] = {
+    "name": _TEXT,
+    "category": {"minLength": 1, "description": "Not blank; trimmed, at most 100 characters."},
+    "price": {"description": "A finite number, at least 0."},
+}
+_NEW_PRODUCT = json_body(ProductCreate, "The new product.", fields=_FIELDS)
+_CHANGES = json_body(
+    ProductUpdate, "The fields to change (those left out are kept).", fields=_FIELDS
+)
+_PRODUCT_ID = parameter("product_id", "path", "The product's id.")
+_CATEGORY = parameter("category", "query", "Only products of this category (matched as is).")
+
+
 class ProductController(Controller):
     path = "/api/products"
+    tags = ("products",)
 
-    @get("/")
-    async def list_products(self, request: AnyRequest, services: ServicesDep) -> dict[str, Any]:
+    @get(
+        "/",
+        summary="List products",
+        operation_class=operation(
+            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT)], errors=(400, 503)
+        ),
+    )
+    async def list_products(self, request: AnyRequest, services: ServicesDep) -> ProductPage:
         query = plain_query(request, "category", "page", "limit")
         page = await services.products.page(
             query["category"], page_params(query["page"], query["limit"], DEFAULT_LIMIT)
@@ -36,25 +79,53 @@ class ProductController(Controller):
             },
         }
 
-    @post("/")
+    @post(
+        "/",
+        summary="Create a product",
+        description="Admins only.",
+        security=SIGNED_IN,
+        operation_class=operation(
+            body=_NEW_PRODUCT,
+            headers={"Location": LOCATION},
+            errors=(400, 401, 403, 408, 413, 415, 503),
+        ),
+    )
     async def create_product(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[Product]:
         product = await services.products.create(actor, await read_json(request, ProductCreate))
         return Response(product, status_code=201, headers={"Location": f"{self.path}/{product.id}"})
 
-    @get("/{product_id:str}")
+    @get(
+        "/{product_id:str}",
+        summary="Read a product",
+        operation_class=operation(parameters=[_PRODUCT_ID], errors=(404, 503)),
+    )
     async def get_product(self, services: ServicesDep, product_id: FromPath[str]) -> Product:
         return await services.products.get(product_id)
 
-    @put("/{product_id:str}")
+    @put(
+        "/{product_id:str}",
+        summary="Update a product",
+        description="Admins only.",
+        security=SIGNED_IN,
+        operation_class=operation(
+            body=_CHANGES, parameters=[_PRODUCT_ID], errors=(400, 401, 403, 404, 408, 413, 415, 503)
+        ),
+    )
     async def update_product(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
     ) -> Product:
         data = await read_json(request, ProductUpdate)
         return await services.products.update(actor, product_id, data)
 
-    @delete("/{product_id:str}")
+    @delete(
+        "/{product_id:str}",
+        summary="Delete a product",
+        description="Admins only.",
+        security=SIGNED_IN,
+        operation_class=operation(parameters=[_PRODUCT_ID], errors=(401, 403, 404, 503)),
+    )
     async def delete_product(
         self, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
     ) -> None:

@@ -5,17 +5,56 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.spec import Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath
 
 from gateway.errors import ValidationFailed
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
+from gateway.models.base import EMAIL_PATTERN
 from gateway.pagination import OffsetPage, page_params
 from rest._http import ActorDep, ServicesDep, client_address, plain_query, read_json
+from rest.openapi import (
+    LOCATION,
+    OPTIONAL_TOKEN,
+    PAGE,
+    SIGNED_IN,
+    header,
+    json_body,
+    limit_parameter,
+    operation,
+    parameter,
+)
 
 __all__ = ["UserController"]
 
 AnyRequest = Request[Any, Any, Any]
 DEFAULT_LIMIT = 20
+
+# --- the OpenAPI document (rest/openapi.py) ---
+_NAME = {"minLength": 2, "description": "2 to 50 characters after trimming."}
+_EMAIL = {
+    "pattern": EMAIL_PATTERN.pattern,
+    "description": "A valid address (one `@`, a dot in the domain, no spaces); kept "
+    "lower-cased, and unique regardless of case (409).",
+}
+_ROLE = {"description": "Only an admin may set it: anyone else gets 403 and nothing changes."}
+_NEW_USER = json_body(
+    UserCreate, "The new account.", fields={"name": _NAME, "email": _EMAIL, "role": _ROLE}
+)
+_CHANGES = json_body(
+    UserUpdate,
+    "The fields to change (those left out are kept); a new password revokes the user's tokens.",
+    fields={"name": _NAME, "email": _EMAIL, "role": _ROLE},
+)
+_USER_ID = parameter("user_id", "path", "The user's id.")
+_LEGACY_ID = parameter("id", "query", "The user's id (400 when missing).", required=True)
+_PAGE_HEADERS = {
+    "X-Total-Count": header(
+        "How many users there are.", schema=Schema(type=OpenAPIType.INTEGER, minimum=0)
+    ),
+    "Link": header('The first, previous, next and last pages: `<url>; rel="first"`, ...'),
+}
 
 
 def _link_header(path: FromPath[str], page: OffsetPage[Any]) -> str:
@@ -39,8 +78,19 @@ def _legacy_id(request: AnyRequest) -> str:
 
 class UserController(Controller):
     path = "/api/users"
+    tags = ("users",)
 
-    @get("/")
+    @get(
+        "/",
+        summary="List users",
+        description="Another user's `email` is left out unless the caller is an admin.",
+        security=SIGNED_IN,
+        operation_class=operation(
+            parameters=[PAGE, limit_parameter(DEFAULT_LIMIT)],
+            headers=_PAGE_HEADERS,
+            errors=(400, 401, 503),
+        ),
+    )
     async def list_users(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[list[User]]:
@@ -56,7 +106,17 @@ class UserController(Controller):
             },
         )
 
-    @post("/")
+    @post(
+        "/",
+        summary="Sign up",
+        description="Anyone may sign up; only an admin may give a `role`.",
+        security=OPTIONAL_TOKEN,
+        operation_class=operation(
+            body=_NEW_USER,
+            headers={"Location": LOCATION},
+            errors=(400, 401, 403, 408, 409, 413, 415, 429, 503),
+        ),
+    )
     async def create_user(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[User]:
@@ -64,32 +124,70 @@ class UserController(Controller):
         user = await services.users.create(actor, data, client=client_address(request))
         return Response(user, status_code=201, headers={"Location": f"{self.path}/{user.id}"})
 
-    @put("/")
+    @put(
+        "/",
+        summary="Update a user (legacy form)",
+        description="`PUT /api/users/{user_id}`, with the id in the query string.",
+        security=SIGNED_IN,
+        operation_class=operation(
+            body=_CHANGES,
+            parameters=[_LEGACY_ID],
+            errors=(400, 401, 403, 404, 408, 409, 413, 415, 503),
+        ),
+    )
     async def update_user_legacy(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> User:
         user_id = _legacy_id(request)
         return await services.users.update(actor, user_id, await read_json(request, UserUpdate))
 
-    @delete("/")
+    @delete(
+        "/",
+        summary="Delete a user (legacy form)",
+        description="`DELETE /api/users/{user_id}`, with the id in the query string.",
+        security=SIGNED_IN,
+        operation_class=operation(parameters=[_LEGACY_ID], errors=(400, 401, 403, 404, 503)),
+    )
     async def delete_user_legacy(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> None:
         await services.users.delete(actor, _legacy_id(request))
 
-    @get("/{user_id:str}")
+    @get(
+        "/{user_id:str}",
+        summary="Read a user",
+        description="The user with their newest posts (at most 100) and their profile.",
+        security=SIGNED_IN,
+        operation_class=operation(parameters=[_USER_ID], errors=(401, 404, 503)),
+    )
     async def get_user(
         self, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
     ) -> UserDetail:
         return await services.users.detail(actor, user_id)
 
-    @put("/{user_id:str}")
+    @put(
+        "/{user_id:str}",
+        summary="Update a user",
+        description="Users change themselves; admins anyone.",
+        security=SIGNED_IN,
+        operation_class=operation(
+            body=_CHANGES,
+            parameters=[_USER_ID],
+            errors=(400, 401, 403, 404, 408, 409, 413, 415, 503),
+        ),
+    )
     async def update_user(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
     ) -> User:
         return await services.users.update(actor, user_id, await read_json(request, UserUpdate))
 
-    @delete("/{user_id:str}")
+    @delete(
+        "/{user_id:str}",
+        summary="Delete a user",
+        description="Also removes their posts and profile. Users delete themselves; admins anyone.",
+        security=SIGNED_IN,
+        operation_class=operation(parameters=[_USER_ID], errors=(401, 403, 404, 503)),
+    )
     async def delete_user(
         self, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
     ) -> None:

@@ -50,7 +50,9 @@ async def test_metrics(settings, db):
         await http.get("/api/products/" + "0" * 24)
         await http.get("/nope")
         text = (await http.get("/metrics")).text
-    assert 'gateway_http_requests_total{method="GET",route="/api/products",status="200"} 1.0' in text
+    assert (
+        'gateway_http_requests_total{method="GET",route="/api/products",status="200"} 1.0' in text
+    )
     assert 'route="/api/products/{product_id}",status="404"' in text
     assert 'route="unmatched",status="404"' in text
     assert "gateway_http_request_duration_seconds_bucket" in text

@@ -148,3 +148,9 @@ async def test_operator_like_values_are_literal(client, admin):
     await _create(client, admin)
     body = (await client.get("/api/products?category=%7B%22%24ne%22%3A%22x%22%7D")).json()
     assert body["pagination"]["total"] == 0
+
+
+@pytest.mark.parametrize("query", ["page=%C2%B2", "limit=%C2%B9", "page=%D9%A3"])
+async def test_non_ascii_digits_are_400(client, query):
+    response = await client.get(f"/api/products?{query}")
+    assert response.status_code == 400

@@ -1,0 +1,375 @@
+"""The REST API's OpenAPI document (``/schema/openapi.json``): its config and shared pieces.
+
+Litestar documents what it can see in a handler's signature: path parameters and
+the returned type. The gateway reads bodies and query values by hand (strict and
+uniform errors, see ``rest/_http.py``) and maps errors in one place
+(``rest/errors.py``), so each handler names the rest with ``operation_class=
+operation(...)``: its request body (schemas from the msgspec input models), its
+query parameters, its success headers and which error statuses it answers. Error
+responses are shared components (``#/components/responses/...``) with their
+bodies and headers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import version
+from typing import Any, Final
+
+import msgspec
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Parameter,
+    Reference,
+    RequestBody,
+    Schema,
+    SecurityRequirement,
+    SecurityScheme,
+    Tag,
+)
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+from litestar.types import Method
+from litestar.types.internal_types import PathParameterDefinition
+from msgspec import UNSET, UnsetType
+
+from gateway.pagination import MAX_PAGE_SIZE
+from rest.docs_ui import SwaggerUI, docs_router
+
+__all__ = [
+    "CONTACT_INVALID",
+    "FILE_BODY",
+    "LOCATION",
+    "OPTIONAL_TOKEN",
+    "PAGE",
+    "SIGNED_IN",
+    "header",
+    "json_body",
+    "limit_parameter",
+    "openapi_config",
+    "operation",
+    "parameter",
+]
+
+BEARER: Final = "bearerAuth"
+SIGNED_IN: Final[list[SecurityRequirement]] = [{BEARER: []}]
+# Public, but a token is read when one is sent (and refused with 401 when bad).
+OPTIONAL_TOKEN: Final[list[SecurityRequirement]] = [{}, {BEARER: []}]
+
+JSON: Final = "application/json"
+# msgspec's keywords (JSON Schema) to the fields of Litestar's ``Schema``.
+_SCHEMA_FIELDS: Final = {
+    f.metadata.get("alias", f.name): f.name for f in dataclasses.fields(Schema)
+}
+
+
+class ErrorBody(msgspec.Struct):
+    """Every REST error (but the contact form's validation): a message, and what failed."""
+
+    error: str
+    details: list[str] | UnsetType = UNSET
+
+
+class InternalError(ErrorBody):
+    """``{"error": "Internal server error"}``; ``message`` and ``stack`` in development only."""
+
+    message: str | UnsetType = UNSET
+    stack: list[str] | UnsetType = UNSET
+
+
+class ContactErrors(msgspec.Struct):
+    """The contact form's legacy failure: every problem found, in the legacy wording."""
+
+    errors: list[str]
+
+
+def _schema(node: Mapping[str, Any]) -> Schema:
+    """A JSON Schema (as msgspec writes one, without references) as Litestar's ``Schema``."""
+    fields: dict[str, Any] = {}
+    for keyword, value in node.items():
+        if keyword == "properties":
+            value = {name: _schema(sub) for name, sub in value.items()}
+        elif keyword in {"anyOf", "oneOf", "allOf"}:
+            value = [_schema(sub) for sub in value]
+        elif keyword in {"items", "additionalProperties"} and isinstance(value, dict):
+            value = _schema(value)
+        fields[_SCHEMA_FIELDS[keyword]] = value
+    return Schema(**fields)
+
+
+def _model_schema(
+    model: type[Any],
+    fields: Mapping[str, Mapping[str, Any]] | None = None,
+    required: Sequence[str] | None = None,
+) -> Schema:
+    """``model``'s JSON Schema (msgspec's, so exactly what decoding enforces), with ``fields``
+    adding keywords to properties and ``required`` replacing the required ones: rules the
+    model checks in code (lengths after trimming, fields whose default is refused)."""
+    _, definitions = msgspec.json.schema_components([model])
+    node = definitions[model.__name__]
+    properties = node.get("properties", {})
+    for name, extra in (fields or {}).items():
+        properties[name] = {**properties[name], **extra}
+    if required is not None:
+        node["required"] = list(required)
+    return _schema(node)
+
+
+def json_body(
+    model: type[Any] | None,
+    description: str,
+    *,
+    fields: Mapping[str, Mapping[str, Any]] | None = None,
+    required: Sequence[str] | None = None,
+) -> RequestBody:
+    """A required ``application/json`` body shaped by ``model`` (any JSON when ``None``);
+    ``fields`` and ``required`` as for ``_model_schema``."""
+    schema = Schema() if model is None else _model_schema(model, fields, required)
+    return RequestBody(
+        content={JSON: OpenAPIMediaType(schema=schema)}, description=description, required=True
+    )
+
+
+FILE_BODY: Final = RequestBody(
+    content={
+        "*/*": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+    },
+    description="The file's bytes, of any type: the request's `Content-Type` is stored as "
+    "the file's type (`application/octet-stream` when absent).",
+    required=True,
+)
+
+
+def parameter(
+    name: str,
+    where: str,
+    description: str,
+    *,
+    schema: Schema | None = None,
+    required: bool = False,
+) -> Parameter:
+    """A parameter Litestar cannot see (the handler reads it by hand), or one it describes too
+    tersely (a generated parameter of the same name is replaced). A string by default."""
+    return Parameter(
+        name=name,
+        param_in=where,
+        schema=schema or Schema(type=OpenAPIType.STRING),
+        description=description,
+        required=required or where == "path",
+    )
+
+
+PAGE: Final = parameter(
+    "page",
+    "query",
+    "Page number, from 1 (400 otherwise).",
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=999_999_999, default=1),
+)
+
+
+def limit_parameter(default: int) -> Parameter:
+    return parameter(
+        "limit",
+        "query",
+        f"Items per page, 1 to {MAX_PAGE_SIZE} (400 otherwise).",
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_PAGE_SIZE, default=default),
+    )
+
+
+def header(
+    description: str, *, schema: Schema | None = None, required: bool = True
+) -> OpenAPIHeader:
+    """A response header (a string by default)."""
+    return OpenAPIHeader(
+        schema=schema or Schema(type=OpenAPIType.STRING), description=description, required=required
+    )
+
+
+LOCATION: Final = header("Where the created resource is read.")
+
+# --- errors ----------------------------------------------------------------------------
+
+CONTACT_INVALID: Final = "ContactInvalid"
+_ERROR_NAMES: Final = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    408: "RequestTimeout",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
+_RETRY_AFTER: Final[dict[str, OpenAPIHeader | Reference]] = {
+    "Retry-After": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+        description="Seconds to wait before trying again.",
+        required=True,
+    )
+}
+
+
+def _error(
+    description: str,
+    model: type[Any] = ErrorBody,
+    headers: dict[str, OpenAPIHeader | Reference] | None = None,
+) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=description,
+        content={JSON: OpenAPIMediaType(schema=_model_schema(model))},
+        headers=headers,
+    )
+
+
+def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
+    return {
+        "BadRequest": _error(
+            "Bad input: malformed JSON, a wrong type, an unknown field, a broken rule, or a bad "
+            "query value. `details` lists `<field>: <problem>`."
+        ),
+        CONTACT_INVALID: OpenAPIResponse(
+            description="The form is invalid: `errors` lists every problem, in the legacy "
+            'wording ("Name must be at least 2 characters long", ...). A refused query '
+            "value (`source` given twice, an operator-like key) is a `BadRequest` body.",
+            content={
+                JSON: OpenAPIMediaType(
+                    schema=Schema(any_of=[_model_schema(ContactErrors), _model_schema(ErrorBody)])
+                )
+            },
+        ),
+        "Unauthorized": _error(
+            "Not signed in: no token, or a token refused (malformed, expired, badly signed, its "
+            "user deleted or their password changed since it was issued).",
+            headers={"WWW-Authenticate": header("`Bearer`.")},
+        ),
+        "Forbidden": _error("Signed in, but not allowed (another user's record, admin only)."),
+        "NotFound": _error("Not found, or the id is malformed."),
+        "RequestTimeout": _error("The client stalled sending the body (`GATEWAY_BODY_TIMEOUT`)."),
+        "Conflict": _error("Taken: an email already registered, a file path already used."),
+        "PayloadTooLarge": _error("The body or file is over its size limit; nothing was stored."),
+        "UnsupportedMediaType": _error("The body's `Content-Type` is not the one this reads."),
+        "TooManyRequests": _error("Rate limited.", headers=_RETRY_AFTER),
+        "InternalServerError": _error("Unexpected failure.", InternalError),
+        "ServiceUnavailable": _error("The database does not answer.", headers=_RETRY_AFTER),
+    }
+
+
+def operation(
+    *,
+    errors: Iterable[int],
+    body: RequestBody | None = None,
+    parameters: Sequence[Parameter] = (),
+    headers: Mapping[str, OpenAPIHeader] | None = None,
+    content: Mapping[str, OpenAPIMediaType] | None = None,
+    bad_request: str = _ERROR_NAMES[400],
+) -> type[Operation]:
+    """An ``operation_class`` completing what Litestar generates for a handler.
+
+    Args:
+        errors: the error statuses the operation answers (500 is always added).
+        body: the request body the handler reads by hand.
+        parameters: parameters read by hand, or replacing generated ones of the same name.
+        headers: headers of the success response.
+        content: the success response's content, when the returned type does not tell it.
+        bad_request: the response component for 400.
+    """
+    names = {**_ERROR_NAMES, 400: bad_request}
+    references = {
+        str(status): Reference(ref=f"#/components/responses/{names[status]}")
+        for status in sorted({*errors, 500})
+    }
+
+    @dataclasses.dataclass
+    class DocumentedOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+            given = {
+                (p.name, p.param_in): p for p in self.parameters or () if isinstance(p, Parameter)
+            }
+            given.update({(p.name, p.param_in): p for p in parameters})
+            self.parameters = list(given.values()) or None
+            # Litestar's generated errors (a 400 for any handler with parameters) have
+            # Litestar's body, not the gateway's: only the success response is kept.
+            success = {
+                status: response
+                for status, response in (self.responses or {}).items()
+                if status.startswith("2") and isinstance(response, OpenAPIResponse)
+            }
+            for response in success.values():
+                if content is not None:
+                    response.content = dict(content)
+                response.headers = {**(response.headers or {}), **(headers or {})} or None
+            self.responses = {**success, **references}
+
+    return DocumentedOperation
+
+
+# --- the document ----------------------------------------------------------------------
+
+_DESCRIPTION: Final = """\
+The gateway's REST API: the legacy endpoints, as their clients know them.
+
+JSON in and out (UTF-8); dates are ISO 8601 in UTC; ids are 24-hex strings, and a
+malformed id is a 404. Request bodies are strict: an unknown field or a wrong type is
+a 400. Errors are `{"error": "...", "details": ["<field>: <problem>", ...]}` (the
+contact form keeps its legacy `{"errors": [...]}`). A method a path does not take is
+a 405 with an `Allow` header.
+
+Sign in with `POST /api/auth/login` and send the token as `Authorization: Bearer
+<token>` (the Authorize button, here). A token that is sent is checked wherever the
+caller matters, and a refused one is a 401 there even on a public operation.
+"""
+
+_TAGS: Final = [
+    Tag(name="auth", description="Logging in and checking a token."),
+    Tag(
+        name="users", description="Accounts: sign-up, reading (signed in), changes (self or admin)."
+    ),
+    Tag(name="products", description="The catalogue: anyone reads, admins write."),
+    Tag(name="files", description="Files by path: anyone reads, signed-in users upload."),
+    Tag(name="contact", description="The legacy contact form."),
+    Tag(name="hello", description="The legacy greeting and echo."),
+    Tag(name="health", description="Probes for orchestrators."),
+]
+
+
+def _operation_id(
+    handler: HTTPRouteHandler, method: Method, path_components: list[str | PathParameterDefinition]
+) -> str:
+    """``listUsers`` for ``list_users``: the handler's name, as clients' generators like it."""
+    first, *rest = handler.handler_name.split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The document's config, with the offline docs page (a new one per app: Litestar
+    changes it in place)."""
+    return OpenAPIConfig(
+        title="gateway",
+        version=version("gateway"),
+        description=_DESCRIPTION,
+        tags=_TAGS,
+        components=Components(
+            responses=_error_responses(),
+            security_schemes={
+                BEARER: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="The `token` from `POST /api/auth/login`.",
+                )
+            },
+        ),
+        operation_id_creator=_operation_id,
+        render_plugins=[SwaggerUI()],
+        openapi_router=docs_router(),
+    )
