@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.client import graphql
+from benchmarks.load_results import carry_load_section
 from benchmarks.measure import Probe, Sample, Summary, commands_of, measure
 from benchmarks.procstat import child_with, peak_rss_mib, rss_mib
 from benchmarks.report import Memory, Outcome, Target, describe_machine, evaluate, render
@@ -266,7 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.rmtree(WORK_DIR / "data", ignore_errors=True)  # uploads make it large; logs stay
     outcome.elapsed_s = time.monotonic() - clock
     targets = evaluate(outcome)
-    RESULTS.write_text(render(outcome, describe_machine(wrk_version(wrk), REPO), targets))
+    report = render(outcome, describe_machine(wrk_version(wrk), REPO), targets)
+    previous = RESULTS.read_text() if RESULTS.exists() else ""
+    # The load test's section (make load) lives in the same file: keep it.
+    RESULTS.write_text(carry_load_section(previous, report))
     _print_targets(targets)
     return 0
 

@@ -49,7 +49,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_body_bytes: PositiveInt = 1 * MIB
     max_file_bytes: PositiveInt = 100 * MIB
     max_upload_bytes: PositiveInt = 10 * MIB
-    hash_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    # Concurrent argon2 hashes (~64 MiB and a core each): one core is left to the
+    # event loop, so a login storm does not stall other requests (make load).
+    hash_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = max(1, (os.cpu_count() or 2) - 1)
     cors_origins: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
