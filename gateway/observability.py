@@ -40,9 +40,9 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 )
+_SECURITY_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
 
 access_log = logging.getLogger("gateway.access")
 
@@ -187,10 +187,15 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
+                headers = list(message.get("headers", ()))
+                # Handlers that set a header of their own (a page's CSP) keep it.
+                present = [n for n, _ in headers if n.lower() in _SECURITY_NAMES]
                 headers.append((b"x-request-id", info.request_id.encode()))
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if present:
+                    own = {name.lower() for name in present}
+                    headers.extend(h for h in SECURITY_HEADERS if h[0] not in own)
+                else:
+                    headers.extend(SECURITY_HEADERS)
                 message = {**message, "headers": headers}
             await send(message)
 
