@@ -10,8 +10,6 @@ browsers keep them for a year.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
 from pathlib import Path
 from typing import Final
@@ -22,6 +20,8 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import File
+
+from rest.asset_tags import asset_tags
 
 __all__ = ["GRAPHIQL_CSP", "STATIC_PATH", "graphiql_asset_handlers", "graphiql_html"]
 
@@ -60,21 +60,9 @@ _SCRIPTS: Final = (
 )
 
 
-@functools.cache
-def _url(name: str) -> str:
-    """The asset's URL, versioned by a digest of its content."""
-    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:16]
-    return f"{STATIC_PATH}/{name}?v={digest}"
-
-
 def graphiql_html(endpoint: str = "/graphql") -> str:
     """The explorer's page; its requests go to ``endpoint`` (same origin)."""
-    styles = "\n".join(
-        f'    <link rel="stylesheet" href="{html.escape(_url(name))}">' for name in _STYLES
-    )
-    scripts = "\n".join(
-        f'    <script src="{html.escape(_url(name))}" defer></script>' for name in _SCRIPTS
-    )
+    styles, scripts = asset_tags(STATIC_DIR, STATIC_PATH, _STYLES, _SCRIPTS)
     return f"""<!doctype html>
 <html lang="en">
   <head>

@@ -9,8 +9,6 @@ which lets browsers keep them for a year.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
 from pathlib import Path
 from typing import Any, Final
@@ -19,6 +17,8 @@ from litestar import Request, Router
 from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
+
+from rest.asset_tags import asset_tags
 
 __all__ = ["DOCS_CSP", "DOCS_PATH", "STATIC_PATH", "SwaggerUI", "docs_router"]
 
@@ -44,13 +44,6 @@ _STYLES: Final = ("swagger-ui.css",)
 _SCRIPTS: Final = ("swagger-ui-bundle.js", "docs-init.js")
 
 
-@functools.cache
-def _url(name: str) -> str:
-    """The asset's URL, versioned by a digest of its content."""
-    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:16]
-    return f"{STATIC_PATH}/{name}?v={digest}"
-
-
 class SwaggerUI(OpenAPIRenderPlugin):
     """Swagger UI from the vendored files (Litestar's own plugin loads them from a CDN)."""
 
@@ -60,12 +53,7 @@ class SwaggerUI(OpenAPIRenderPlugin):
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         title = html.escape(str(openapi_schema["info"]["title"]))
         document = html.escape(self.get_openapi_json_route(request))
-        styles = "\n".join(
-            f'    <link rel="stylesheet" href="{html.escape(_url(name))}">' for name in _STYLES
-        )
-        scripts = "\n".join(
-            f'    <script src="{html.escape(_url(name))}" defer></script>' for name in _SCRIPTS
-        )
+        styles, scripts = asset_tags(STATIC_DIR, STATIC_PATH, _STYLES, _SCRIPTS)
         return f"""<!doctype html>
 <html lang="en">
   <head>
