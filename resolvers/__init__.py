@@ -4,11 +4,10 @@ from litestar.types import ControllerRouterHandler
 from strawberry.extensions import DisableIntrospection
 
 from gateway.config import Settings
-from resolvers.context import RefuseRejectedCredentials
 from resolvers.controller import graphql_controller
 from resolvers.graphiql import graphiql_asset_handlers
-from resolvers.metrics import CountOperations
 from resolvers.mutations import Mutation
+from resolvers.operations import OperationHooks
 from resolvers.queries import Query
 from schema import GatewaySchema, build_schema
 
@@ -24,8 +23,7 @@ def graphql_schema(settings: Settings) -> GatewaySchema:
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,
         extensions=[
-            RefuseRejectedCredentials,
-            CountOperations,
+            OperationHooks,
             *([] if settings.graphql_introspection else [DisableIntrospection]),
         ],
     )

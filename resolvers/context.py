@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from litestar import Request
-from strawberry.extensions import SchemaExtension
 
 from gateway.services import Actor, Services
 from resolvers.loaders import Loaders
 from rest._http import ServicesDep, client_address, provide_actor
 
-__all__ = ["Context", "Info", "RefuseRejectedCredentials", "graphql_context"]
+__all__ = ["Context", "Info", "graphql_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +36,7 @@ async def graphql_context(request: Request[Any, Any, Any], services: ServicesDep
     client = client_address(request)
     try:
         actor = await provide_actor(request)  # REST's own: a refused token is an error
-    except Exception as exc:  # answered as a GraphQL error by RefuseRejectedCredentials
-        loaders = Loaders.build(services, None)
+    except Exception as exc:  # answered as a GraphQL error by OperationHooks
+        loaders = Loaders(services, None)
         return Context(request, services, None, loaders, client=client, refusal=exc)
-    return Context(request, services, actor, Loaders.build(services, actor), client=client)
-
-
-class RefuseRejectedCredentials(SchemaExtension):
-    """Fail the whole operation when its token was refused, as REST does on every route."""
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if isinstance(context, Context) and context.refusal is not None:
-            raise context.refusal
-        yield
+    return Context(request, services, actor, Loaders(services, actor), client=client)

@@ -1,8 +1,11 @@
-"""DataLoaders, built per request: a relation asked of many parents costs one query."""
+"""DataLoaders, per request: a relation asked of many parents costs one query.
+
+They are made on first use, so an operation without relations pays for none.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from strawberry.dataloader import DataLoader
 
@@ -12,33 +15,34 @@ from gateway.services import Actor, Services
 __all__ = ["Loaders"]
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
     """One request's loaders (``schema.types.RelationLoaders``); never shared between requests,
     since their caches hold what this caller may see."""
 
-    posts_by_author: DataLoader[str, list[PostOut]]
-    profile_by_user: DataLoader[str, ProfileOut | None]
-    user_by_id: DataLoader[str, User | None]
+    def __init__(self, services: Services, actor: Actor | None) -> None:
+        self._services = services
+        self._actor = actor
 
-    @classmethod
-    def build(cls, services: Services, actor: Actor | None) -> Loaders:
-        """Fresh loaders acting for ``actor``."""
-
+    @cached_property
+    def posts_by_author(self) -> DataLoader[str, list[PostOut]]:
         async def posts(author_ids: list[str]) -> list[list[PostOut]]:
-            found = await services.posts.for_authors(author_ids)
+            found = await self._services.posts.for_authors(author_ids)
             return [found[author_id] for author_id in author_ids]
 
+        return DataLoader(load_fn=posts)
+
+    @cached_property
+    def profile_by_user(self) -> DataLoader[str, ProfileOut | None]:
         async def profiles(user_ids: list[str]) -> list[ProfileOut | None]:
-            found = await services.profiles.for_users(user_ids)
+            found = await self._services.profiles.for_users(user_ids)
             return [found.get(user_id) for user_id in user_ids]
 
+        return DataLoader(load_fn=profiles)
+
+    @cached_property
+    def user_by_id(self) -> DataLoader[str, User | None]:
         async def users(user_ids: list[str]) -> list[User | None]:
-            found = await services.users.get_many(actor, user_ids)
+            found = await self._services.users.get_many(self._actor, user_ids)
             return [found.get(user_id) for user_id in user_ids]
 
-        return cls(
-            posts_by_author=DataLoader(load_fn=posts),
-            profile_by_user=DataLoader(load_fn=profiles),
-            user_by_id=DataLoader(load_fn=users),
-        )
+        return DataLoader(load_fn=users)

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError, parse
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from schema.errors import log_unexpected
 from schema.limits import query_limits_rule
 from schema.scalars import SCALARS
 
-__all__ = ["DOCUMENT_CACHE_SIZE", "GatewaySchema", "build_schema"]
+__all__ = [
+    "DOCUMENT_CACHE_SIZE",
+    "DocumentPipeline",
+    "GatewaySchema",
+    "build_schema",
+    "document_caches",
+]
 
 # Parsed and validated documents kept per process; clients send few distinct queries.
 DOCUMENT_CACHE_SIZE = 256
 
 ExtensionFactory = Callable[[], SchemaExtension]
+
+# Parsed and validated documents, shared by every request (and so bounded: the
+# texts come from clients). Keyed by the text and parse options, then by document.
+_parse = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(parse)
+_validate = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(validate_document)
 
 
 class GatewaySchema(strawberry.Schema):
@@ -36,6 +44,42 @@ class GatewaySchema(strawberry.Schema):
     ) -> None:
         for error in errors:
             log_unexpected(error)
+
+
+class DocumentPipeline(SchemaExtension):
+    """Parse and validate through shared caches, with the token limit and the limits rule.
+
+    One extension in place of Strawberry's ``MaxTokensLimiter``,
+    ``AddValidationRules``, ``ParserCache`` and ``ValidationCache``: each
+    extension costs a hook context per request, and these four do one thing.
+    """
+
+    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        self._max_tokens = max_tokens
+        self._rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self._max_tokens
+        context.validation_rules = context.validation_rules + self._rules
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = _parse(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.pre_execution_errors = _validate(
+            context.schema._schema, context.graphql_document, context.validation_rules
+        )
+        yield
+
+
+def document_caches() -> tuple[Any, Any]:
+    """The parse and validation caches (for tests and diagnostics: ``cache_info()``)."""
+    return _parse, _validate
 
 
 def build_schema(
@@ -49,18 +93,12 @@ def build_schema(
 ) -> GatewaySchema:
     """The schema over the given root types, refusing operations past the limits before they run."""
     # Built once, so the validation cache sees the same rules on every request.
-    rules: list[type[ASTValidationRule]] = [query_limits_rule(max_depth, max_aliases)]
+    rules = (query_limits_rule(max_depth, max_aliases),)
     return GatewaySchema(
         query=query,
         mutation=mutation,
-        extensions=[
-            *extensions,
-            # Before parsing: a flood of tokens (a field repeated 100,000 times) is
-            # refused at once instead of costing seconds of parse and validation.
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: AddValidationRules(rules),
-            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-        ],
+        # A flood of tokens (a field repeated 100,000 times) is refused while
+        # parsing instead of costing seconds of parse and validation.
+        extensions=[*extensions, lambda: DocumentPipeline(max_tokens, rules)],
         config=StrawberryConfig(scalar_map=SCALARS),
     )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
 
-from schema.schema import DOCUMENT_CACHE_SIZE
+from schema.schema import document_caches
 from tests.graphql.support import code, data, error
 
 CREATE_USER = """mutation { createUser(input: {name: "Eve", email: "eve@example.com",
@@ -180,10 +178,7 @@ async def test_wrong_method_is_405_with_allow(client):
 
 
 async def test_documents_are_parsed_and_validated_once(client):
-    parsed, validated = (
-        _get_parse_cache(DOCUMENT_CACHE_SIZE),
-        _get_validate_cache(DOCUMENT_CACHE_SIZE),
-    )
+    parsed, validated = document_caches()
     query = "query CacheProbe { hello }"
     await data(client, query)
     hits = parsed.cache_info().hits, validated.cache_info().hits

@@ -1,4 +1,7 @@
-"""GraphQL operations counted by name and type (``gateway_graphql_operations_total``)."""
+"""What every GraphQL operation goes through: the caller's refused credentials, and
+the count of operations by name and type (``gateway_graphql_operations_total``).
+
+One extension for both, since each extension costs hook contexts per request."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.context import Context
 
-__all__ = ["CountOperations"]
+__all__ = ["OperationHooks"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # Operation names come from clients: past this many distinct ones, the rest are "other",
@@ -29,12 +32,16 @@ def _label(name: str | None) -> str:
     return name
 
 
-class CountOperations(SchemaExtension):
+class OperationHooks(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
-        yield
         context = self.execution_context.context
         if not isinstance(context, Context):
+            yield
             return
+        if context.refusal is not None:
+            # Fail the whole operation when its token was refused, as REST does.
+            raise context.refusal
+        yield
         try:
             kind = self.execution_context.operation_type.value
         except RuntimeError:  # the document did not parse or names no operation
