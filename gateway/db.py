@@ -10,7 +10,8 @@ is handled once:
   refuses ObjectIds inside aggregation ``$match``;
 * counting with a filter goes through ``count`` (``$match`` + ``$count``),
   not ``count_documents``, which the embedded server evaluates slowly;
-* ``aggregate`` results may carry ``_id`` as a string: read them with ``oid_str``;
+* ``aggregate`` results may carry ``_id`` as a string (``$facet`` does): no
+  service reads an ``_id`` out of an aggregation, they only count;
 * a datetime written by an update operator (``$set``, ``$setOnInsert``) is
   stored as a string; ``stamped`` sets ``updatedAt`` with the standard
   ``$currentDate`` instead, and datetimes are otherwise only ever inserted;
@@ -50,7 +51,6 @@ __all__ = [
     "ensure_indexes",
     "id_filter",
     "is_embedded",
-    "oid_str",
     "parse_oid",
     "stamped",
     "utcnow",
@@ -121,11 +121,6 @@ def id_filter(value: str, what: str) -> Document:
     if oid is None:
         raise NotFound(f"{what} not found")
     return {"_id": oid}
-
-
-def oid_str(value: Any) -> str:
-    """Render an ``_id`` as a string, whether the server gave an ObjectId or a string."""
-    return str(value)
 
 
 async def is_embedded(db: Database) -> bool:

@@ -119,8 +119,8 @@ class SortKey:
     def tag(self) -> str:
         return f"{self.field}:{self.direction}"
 
-    def spec(self, reverse: bool = False) -> list[tuple[str, int]]:
-        direction = -self.direction if reverse else self.direction
+    def spec(self, direction: int) -> list[tuple[str, int]]:
+        """The sort specification, both keys in ``direction``."""
         if self.field == "_id":
             return [("_id", direction)]
         return [(self.field, direction), ("_id", direction)]
@@ -242,7 +242,7 @@ async def _fetch_from(
     which made a deep page some 60 times dearer than the first. Both shapes use
     the sort index on a real MongoDB; ties are few for these fields.
     """
-    spec = [(name, order) for name, _ in sort.spec()]
+    spec = sort.spec(order)
     if start is None:
         return await collection.find(query).sort(spec).limit(limit).to_list(None)
     value, oid = start

@@ -13,7 +13,7 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
-from gateway.db import aggregate, count, created_ms, is_embedded, stamped, utcnow
+from gateway.db import count, created_ms, is_embedded, stamped, utcnow
 from gateway.models import PostCreate, ProductCreate, ProductUpdate
 from gateway.services import Actor
 from tests.conftest import OPERATOR
@@ -42,12 +42,6 @@ async def test_count_uses_match_and_count(driver_db):
     assert await count(driver_db["things"], {"c": 1}) == 10
     assert await count(driver_db["things"], {}) == 30
     assert await count(driver_db["things"], {"c": 9}) == 0
-
-
-async def test_aggregate_ids_are_read_as_strings(driver_db):
-    await driver_db["things"].insert_one({"x": 1})
-    rows = await aggregate(driver_db["things"], [{"$match": {"x": 1}}])
-    assert len(str(rows[0]["_id"])) == 24
 
 
 @pytest.mark.skipif(not EMBEDDED, reason="a quirk of the embedded server only")
