@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import httpx
+import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from gateway.app import create_app
@@ -35,7 +36,9 @@ class CommandRecorder(monitoring.CommandListener):
         pass
 
 
-async def test_nested_lists_cost_the_same_for_1_and_50_users(settings, mongo_uri, db):
+@pytest.fixture
+async def recorded(settings, mongo_uri, db):
+    """An HTTP client on an app whose database commands are recorded, and the recorder."""
     recorder = CommandRecorder()
     # Its own client, made in this test's event loop, so the test sees every command.
     mongo: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[recorder])
@@ -46,27 +49,32 @@ async def test_nested_lists_cost_the_same_for_1_and_50_users(settings, mongo_uri
             running(app),
             httpx.AsyncClient(transport=transport, base_url="http://t") as http,
         ):
-            services = app.state.services
-            # Two posts each: the 100 posts of 50 users fit the driver's first batch (101
-            # documents); past it a cursor continues with getMore, which grows with the
-            # rows returned, not with the number of parents.
-            await services.seed.seed(
-                users=50, posts_per_user=2, products=0, categories=1, progress=lambda *_: None
-            )
-            viewer = await make_user(services, name="Viewer")
-            costs: dict[int, Counter[tuple[str, object]]] = {}
-            for size in (1, 50, 1):
-                recorder.commands.clear()
-                result = (await data(http, NESTED, {"n": size}, viewer["headers"]))["users"]
-                costs[size] = Counter(recorder.commands)
-                assert len(result["nodes"]) == size
-                assert all(len(node["posts"]) == 2 for node in result["nodes"])
-                assert all(node["profile"]["bio"] == "Demo account." for node in result["nodes"])
-                assert {
-                    post["author"]["name"] for node in result["nodes"] for post in node["posts"]
-                } <= {node["name"] for node in result["nodes"]}
+            yield app, http, recorder
     finally:
         await mongo.close()
+
+
+async def test_nested_lists_cost_the_same_for_1_and_50_users(recorded):
+    app, http, recorder = recorded
+    services = app.state.services
+    # Two posts each: the 100 posts of 50 users fit the driver's first batch (101
+    # documents); past it a cursor continues with getMore, which grows with the
+    # rows returned, not with the number of parents.
+    await services.seed.seed(
+        users=50, posts_per_user=2, products=0, categories=1, progress=lambda *_: None
+    )
+    viewer = await make_user(services, name="Viewer")
+    costs: dict[int, Counter[tuple[str, object]]] = {}
+    for size in (1, 50, 1):
+        recorder.commands.clear()
+        result = (await data(http, NESTED, {"n": size}, viewer["headers"]))["users"]
+        costs[size] = Counter(recorder.commands)
+        assert len(result["nodes"]) == size
+        assert all(len(node["posts"]) == 2 for node in result["nodes"])
+        assert all(node["profile"]["bio"] == "Demo account." for node in result["nodes"])
+        assert {post["author"]["name"] for node in result["nodes"] for post in node["posts"]} <= {
+            node["name"] for node in result["nodes"]
+        }
     assert costs[1] == costs[50]
     # The caller, the page and its count, then one query per relation.
     assert costs[50][("find", "posts")] == 1
@@ -75,31 +83,21 @@ async def test_nested_lists_cost_the_same_for_1_and_50_users(settings, mongo_uri
     assert sum(costs[50].values()) <= 6
 
 
-async def test_total_and_cursors_cost_only_when_selected(settings, mongo_uri, db):
-    recorder = CommandRecorder()
-    mongo: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[recorder])
-    app = create_app(settings, client=mongo)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with (
-            running(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-        ):
-            await app.state.services.seed.seed(
-                users=0, posts_per_user=0, products=5, categories=1, progress=lambda *_: None
-            )
-            recorder.commands.clear()
-            plain = await data(http, "{ products(first: 2) { nodes { name } } }")
-            without = Counter(recorder.commands)
-            recorder.commands.clear()
-            counted = await data(
-                http,
-                "query { products(first: 2) { ...Total edges { cursor } } }"
-                " fragment Total on ProductConnection { totalCount }",
-            )
-            with_total = Counter(recorder.commands)
-    finally:
-        await mongo.close()
+async def test_total_and_cursors_cost_only_when_selected(recorded):
+    app, http, recorder = recorded
+    await app.state.services.seed.seed(
+        users=0, posts_per_user=0, products=5, categories=1, progress=lambda *_: None
+    )
+    recorder.commands.clear()
+    plain = await data(http, "{ products(first: 2) { nodes { name } } }")
+    without = Counter(recorder.commands)
+    recorder.commands.clear()
+    counted = await data(
+        http,
+        "query { products(first: 2) { ...Total edges { cursor } } }"
+        " fragment Total on ProductConnection { totalCount }",
+    )
+    with_total = Counter(recorder.commands)
     assert len(plain["products"]["nodes"]) == 2
     assert counted["products"]["totalCount"] == 5
     assert all(edge["cursor"] for edge in counted["products"]["edges"])
