@@ -57,7 +57,7 @@ _PAGE_HEADERS = {
 }
 
 
-def _link_header(path: FromPath[str], page: OffsetPage[Any]) -> str:
+def _link_header(path: str, page: OffsetPage[Any]) -> str:
     last = max(page.pages, 1)
     targets = {"first": 1, "last": last}
     if page.page > 1:
