@@ -110,7 +110,7 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
                 "X-Apollo-Operation-Name",
                 "X-Requested-With",
             ],
-            expose_headers=["X-Total-Count", "Link", "Location", "Retry-After"],
+            expose_headers=["X-Total-Count", "Link", "Location", "Retry-After", "X-Request-ID"],
             allow_credentials=False,
         )
         if settings.cors_origins
