@@ -26,6 +26,7 @@ from schema import (
     UpdateProfileInput,
     UpdateUserInput,
     UserType,
+    users_of,
 )
 from schema.fields import mutation
 
@@ -40,7 +41,7 @@ class Mutation:
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
         credentials = convert_input({"email": email, "password": password}, Credentials)
         result = await info.context.services.auth.login(credentials, client=info.context.client)
-        return AuthPayload.from_model(result)
+        return await AuthPayload.of(info, result)
 
     @mutation("Sign up, or (admin) create a user.")
     async def create_user(self, info: Info, input: CreateUserInput) -> UserType:
@@ -48,12 +49,13 @@ class Mutation:
         user = await context.services.users.create(
             context.actor, input.to_model(), client=context.client
         )
-        return UserType.from_model(user)
+        return (await users_of(info, [user]))[0]
 
     @mutation("Change a user: themself, or anyone for an admin.")
     async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> UserType:
         services, actor = info.context.services, info.context.actor
-        return UserType.from_model(await services.users.update(actor, id, input.to_model()))
+        user = await services.users.update(actor, id, input.to_model())
+        return (await users_of(info, [user]))[0]
 
     @mutation("Delete a user with their posts and profile.")
     async def delete_user(self, info: Info, id: strawberry.ID) -> bool:

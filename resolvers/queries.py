@@ -13,6 +13,7 @@ from schema import (
     ProductType,
     UserType,
     connection,
+    users_of,
     wants_total,
 )
 from schema.fields import field
@@ -33,11 +34,12 @@ class Query:
         actor = info.context.actor
         if actor is None:
             return None
-        return UserType.from_model(await info.context.services.users.get(actor, actor.id))
+        return (await users_of(info, [await info.context.services.users.get(actor, actor.id)]))[0]
 
     @field("A user, by id (signed in).")
     async def user(self, info: Info, id: strawberry.ID) -> UserType:
-        return UserType.from_model(await info.context.services.users.get(info.context.actor, id))
+        user = await info.context.services.users.get(info.context.actor, id)
+        return (await users_of(info, [user]))[0]
 
     @field("All users, oldest first (signed in; pages of at most 100).")
     async def users(
@@ -52,7 +54,8 @@ class Query:
         page = await info.context.services.users.connection(
             info.context.actor, args, with_total=wants_total(info)
         )
-        return connection(page, UserType.from_model)
+        users = [edge.node for edge in page.edges]
+        return connection(page, await users_of(info, users, ("nodes",), ("edges", "node")))
 
     @field("A product, by id.")
     async def product(self, info: Info, id: strawberry.ID) -> ProductType:
@@ -77,7 +80,7 @@ class Query:
             descending=order.descending,
             with_total=wants_total(info),
         )
-        return connection(page, ProductType.from_model)
+        return connection(page, [ProductType.from_model(edge.node) for edge in page.edges])
 
     @field("A stored file's metadata, by path.")
     async def file(self, info: Info, path: str) -> FileType:

@@ -28,6 +28,7 @@ from schema.types import (
     ProfileType,
     RelationLoaders,
     UserType,
+    users_of,
 )
 
 __all__ = [
@@ -56,5 +57,6 @@ __all__ = [
     "build_schema",
     "connection",
     "format_error",
+    "users_of",
     "wants_total",
 ]

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import Info
-from strawberry.types.nodes import SelectedField
 
 from gateway import pagination
 from schema.fields import field
+from schema.selection import selected_names
 
 __all__ = ["Connection", "Edge", "PageInfo", "connection", "wants_total"]
 
 NodeT = TypeVar("NodeT")
-ModelT = TypeVar("ModelT")
 
 
 # Cursors are encoded only when a client selects them (``edges { cursor }``,
@@ -67,11 +66,9 @@ class Connection(Generic[NodeT]):
         return self.count
 
 
-def connection(
-    page: pagination.Connection[ModelT], convert: Callable[[ModelT], NodeT]
-) -> Connection[NodeT]:
-    """The GraphQL form of a page, each model converted once."""
-    edges = [Edge(node=convert(edge.node), source=edge) for edge in page.edges]
+def connection(page: pagination.Connection[Any], nodes: Sequence[NodeT]) -> Connection[NodeT]:
+    """The GraphQL form of a page, given its nodes already converted, in the page's order."""
+    edges = [Edge(node=node, source=edge) for node, edge in zip(nodes, page.edges, strict=True)]
     return Connection(
         edges=edges,
         nodes=[edge.node for edge in edges],
@@ -81,13 +78,5 @@ def connection(
 
 
 def wants_total(info: Info[Any, Any]) -> bool:
-    """Whether the connection field being resolved selects ``totalCount`` (fragments too)."""
-    pending: list[Any] = [s for field in info.selected_fields for s in field.selections]
-    while pending:
-        selection = pending.pop()
-        if isinstance(selection, SelectedField):
-            if selection.name == "totalCount":
-                return True
-        else:  # a fragment spread or an inline fragment: look inside
-            pending.extend(selection.selections)
-    return False
+    """Whether the connection field being resolved selects ``totalCount``."""
+    return "totalCount" in selected_names(info, ())

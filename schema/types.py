@@ -1,7 +1,8 @@
 """Object types: each mirrors a msgspec model of ``gateway.models`` through one converter.
 
-Relations (``User.posts``, ``User.profile``, ``Post.author``) load through the
-request's DataLoaders, so asking them of many parents costs one query each.
+Relations load through the request's DataLoaders, so asking them of many
+parents costs one query each: ``Post.author`` in its resolver, a user's
+``posts`` and ``profile`` in ``users_of``, before the users are returned.
 The loaders are built per request by ``resolvers.loaders``; this module only
 states what it needs of them (``RelationLoaders``), so ``schema`` never
 imports ``resolvers``.
@@ -9,8 +10,9 @@ imports ``resolvers``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, NoReturn, Protocol
 
 import strawberry
 from msgspec import UNSET
@@ -21,6 +23,7 @@ from gateway.models import FileMeta, PostOut, Product, ProfileOut, User
 from gateway.services import LoginResult
 from gateway.services.users import USER_NOT_FOUND
 from schema.fields import field
+from schema.selection import Path, selected_names
 
 __all__ = [
     "AuthPayload",
@@ -31,6 +34,7 @@ __all__ = [
     "ProfileType",
     "RelationLoaders",
     "UserType",
+    "users_of",
 ]
 
 
@@ -53,6 +57,7 @@ class RelationContext(Protocol):
 
 
 RelationInfo = strawberry.Info[RelationContext, None]
+AnyInfo = strawberry.Info[Any, Any]  # any resolver's: its context has ``loaders``
 
 
 @strawberry.type(name="Profile", description="What a user tells about themself.")
@@ -75,27 +80,63 @@ class UserType:
     role: str = strawberry.field(description="The role: user or admin.")
     created_at: datetime
     updated_at: datetime
+    # Loaded by ``users_of`` when the query selects them, ``NOT_LOADED`` otherwise.
+    posts: list[PostType] = strawberry.field(
+        description="The user's posts, newest first, at most 100."
+    )
+    profile: ProfileType | None = strawberry.field(
+        description="The user's profile, if they wrote one."
+    )
 
-    @field("The user's posts, newest first, at most 100.")
-    async def posts(self, info: RelationInfo) -> list[PostType]:
-        posts = await info.context.loaders.posts_by_author.load(self.id)
-        return [PostType.from_model(post) for post in posts]
 
-    @field("The user's profile, if they wrote one.")
-    async def profile(self, info: RelationInfo) -> ProfileType | None:
-        profile = await info.context.loaders.profile_by_user.load(self.id)
-        return None if profile is None else ProfileType.from_model(profile)
+async def users_of(info: AnyInfo, users: Sequence[User], *paths: Path) -> list[UserType]:
+    """``users`` as GraphQL users, with the relations selected under ``paths`` already loaded.
 
-    @classmethod
-    def from_model(cls, user: User) -> UserType:
-        return cls(
+    Relations are loaded here, for all the users at once through the request's
+    DataLoaders, rather than by resolvers of their own: an async resolver costs
+    a coroutine, a task and an ``Info`` per parent, which made a 20-user query
+    with posts and profiles several times dearer than the same users alone.
+    ``paths`` lead from the field being resolved to its users, ``()`` when the
+    field returns them itself.
+    """
+    wanted = selected_names(info, *(paths or ((),))) if users else frozenset[str]()
+    ids = [user.id for user in users]
+    loaders: RelationLoaders = info.context.loaders
+    # Both batches are queued before either is awaited, so they run concurrently.
+    posts = loaders.posts_by_author.load_many(ids) if "posts" in wanted else None
+    profiles = loaders.profile_by_user.load_many(ids) if "profile" in wanted else None
+    posts_of = await posts if posts is not None else None
+    profile_of = await profiles if profiles is not None else None
+    return [
+        UserType(
             id=strawberry.ID(user.id),
             name=user.name,
             email=None if user.email is UNSET else user.email,
             role=user.role,
             created_at=user.created_at,
             updated_at=user.updated_at,
+            posts=NOT_LOADED if posts_of is None else list(map(PostType.from_model, posts_of[n])),
+            profile=NOT_LOADED if profile_of is None else _profile(profile_of[n]),
         )
+        for n, user in enumerate(users)
+    ]
+
+
+def _profile(profile: ProfileOut | None) -> ProfileType | None:
+    return None if profile is None else ProfileType.from_model(profile)
+
+
+class _NotLoaded:
+    """Stands for a relation the query did not select: never read, and loud if it were."""
+
+    def __iter__(self) -> NoReturn:
+        raise RuntimeError("a relation was read that selected_names did not report")
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise RuntimeError("a relation was read that selected_names did not report")
+
+
+NOT_LOADED: Any = _NotLoaded()
 
 
 @strawberry.type(name="Post", description="A post, written by a user.")
@@ -111,7 +152,7 @@ class PostType:
         author = await info.context.loaders.user_by_id.load(self.author_id)
         if author is None:
             raise NotFound(USER_NOT_FOUND)
-        return UserType.from_model(author)
+        return (await users_of(info, [author]))[0]
 
     @classmethod
     def from_model(cls, post: PostOut) -> PostType:
@@ -174,8 +215,8 @@ class AuthPayload:
     user: UserType
 
     @classmethod
-    def from_model(cls, result: LoginResult) -> AuthPayload:
-        return cls(token=result.token, user=UserType.from_model(result.user))
+    async def of(cls, info: AnyInfo, result: LoginResult) -> AuthPayload:
+        return cls(token=result.token, user=(await users_of(info, [result.user], ("user",)))[0])
 
 
 @strawberry.type(description="The contact form was received.")

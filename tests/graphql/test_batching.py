@@ -103,3 +103,73 @@ async def test_total_and_cursors_cost_only_when_selected(recorded):
     assert all(edge["cursor"] for edge in counted["products"]["edges"])
     assert without == Counter({("find", "products"): 1})
     assert with_total == Counter({("find", "products"): 1, ("aggregate", "products"): 1})
+
+
+EVERY_PATH = """query($id: ID!) {
+  users(first: 2) {
+    edges { node { ...Rel } }
+    nodes { writings: posts { title } }
+  }
+  me { ... on User { profile { bio } posts { title } } }
+  user(id: $id) { posts { author { profile { bio } posts { title } } } }
+}
+fragment Rel on User { profile { bio } }"""
+
+
+async def test_relations_are_loaded_wherever_users_are_returned(recorded):
+    app, http, recorder = recorded
+    await app.state.services.seed.seed(
+        users=2, posts_per_user=2, products=0, categories=1, progress=lambda *_: None
+    )
+    viewer = await make_user(app.state.services, name="Viewer")
+    first = (await data(http, "{ users(first: 1) { nodes { id } } }", None, viewer["headers"]))
+    demo_id = first["users"]["nodes"][0]["id"]
+
+    recorder.commands.clear()
+    result = await data(http, EVERY_PATH, {"id": demo_id}, viewer["headers"])
+
+    users = result["users"]
+    # Through a named fragment under edges, and through an alias under nodes.
+    assert [edge["node"]["profile"] for edge in users["edges"]] == [{"bio": "Demo account."}] * 2
+    assert [len(node["writings"]) for node in users["nodes"]] == [2, 2]
+    # Through an inline fragment: the viewer has neither posts nor a profile.
+    assert result["me"] == {"profile": None, "posts": []}
+    # Under a post's author, itself under a user.
+    authors = [post["author"] for post in result["user"]["posts"]]
+    assert authors == [{"profile": {"bio": "Demo account."}, "posts": authors[0]["posts"]}] * 2
+    assert len(authors[0]["posts"]) == 2
+    # Each relation still costs one query per level, however it was reached.
+    assert Counter(recorder.commands)[("find", "profiles")] <= 3
+
+
+async def test_relations_not_selected_are_not_loaded(recorded):
+    app, http, recorder = recorded
+    await app.state.services.seed.seed(
+        users=3, posts_per_user=2, products=0, categories=1, progress=lambda *_: None
+    )
+    viewer = await make_user(app.state.services, name="Viewer")
+    recorder.commands.clear()
+    result = await data(http, "{ users(first: 3) { nodes { name } } }", None, viewer["headers"])
+    assert len(result["users"]["nodes"]) == 3
+    assert Counter(recorder.commands) == Counter({("find", "users"): 2})  # the caller, the page
+
+
+async def test_login_and_sign_up_return_users_with_their_relations(recorded):
+    app, http, _ = recorded
+    await app.state.services.seed.seed(
+        users=1, posts_per_user=3, products=0, categories=1, progress=lambda *_: None
+    )
+    login = await data(
+        http,
+        'mutation { login(email: "demo1@example.com", password: "demo-password")'
+        " { user { name posts { title } profile { bio } } } }",
+    )
+    user = login["login"]["user"]
+    assert len(user["posts"]) == 3
+    assert user["profile"] == {"bio": "Demo account."}
+    created = await data(
+        http,
+        'mutation { createUser(input: {name: "New One", email: "new@example.com",'
+        ' password: "long-enough-password"}) { name posts { title } profile { bio } } }',
+    )
+    assert created["createUser"] == {"name": "New One", "posts": [], "profile": None}
