@@ -20,6 +20,7 @@ from gateway.config import Settings, SettingsError, load_settings, with_jwt_secr
 from gateway.errors import GatewayError, ValidationFailed
 from gateway.models import UserCreate, UserUpdate
 from gateway.observability import configure_logging
+from gateway.runtime import tune_garbage_collector
 from gateway.services import Actor
 from gateway.validation import convert_input
 
@@ -33,8 +34,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     configure_logging(settings.log_level)
+    app = create_app(settings)
+    tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,  # keep the JSON logging configured above
