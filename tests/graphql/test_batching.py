@@ -122,7 +122,7 @@ async def test_relations_are_loaded_wherever_users_are_returned(recorded):
         users=2, posts_per_user=2, products=0, categories=1, progress=lambda *_: None
     )
     viewer = await make_user(app.state.services, name="Viewer")
-    first = (await data(http, "{ users(first: 1) { nodes { id } } }", None, viewer["headers"]))
+    first = await data(http, "{ users(first: 1) { nodes { id } } }", None, viewer["headers"])
     demo_id = first["users"]["nodes"][0]["id"]
 
     recorder.commands.clear()
