@@ -10,8 +10,14 @@ is handled once:
   refuses ObjectIds inside aggregation ``$match``;
 * counting with a filter goes through ``count`` (``$match`` + ``$count``),
   not ``count_documents``, which the embedded server evaluates slowly;
-* ``aggregate`` results may carry ``_id`` as a string (``$facet`` does): no
-  service reads an ``_id`` out of an aggregation, they only count;
+* ``aggregate`` results may carry ``_id`` as a string (``$facet`` does):
+  services read an ``_id`` out of an aggregation only through ``str()``;
+* ``$in`` on a field other than ``_id`` is evaluated by scanning the whole
+  collection, index or not (5.5 ms for 20 authors' posts among 5,000), while
+  an aggregation ``$match`` on one value is quick: the records of many
+  parents load through ``per_key`` (one ``$unionWith`` branch per parent,
+  3.4 ms there), which on a real MongoDB is an index range scan per parent
+  and also bounds what each parent reads;
 * a datetime written by an update operator (``$set``, ``$setOnInsert``) is
   stored as a string; ``stamped`` sets ``updatedAt`` with the standard
   ``$currentDate`` instead, and datetimes are otherwise only ever inserted;
@@ -52,6 +58,7 @@ __all__ = [
     "id_filter",
     "is_embedded",
     "parse_oid",
+    "per_key",
     "stamped",
     "utcnow",
 ]
@@ -88,13 +95,43 @@ async def close_client(client: Any) -> None:
         await result
 
 
-async def aggregate(collection: Collection, pipeline: list[Document]) -> list[Document]:
-    """Run an aggregation and return all of its (small) output."""
-    cursor: Any = collection.aggregate(pipeline)
+async def aggregate(
+    collection: Collection, pipeline: list[Document], batch_size: int | None = None
+) -> list[Document]:
+    """Run an aggregation and return all of its (small) output.
+
+    ``batch_size`` sizes the first batch, so that an output of known size comes
+    back in one round trip.
+    """
+    options: dict[str, Any] = {} if batch_size is None else {"batchSize": batch_size}
+    cursor: Any = collection.aggregate(pipeline, **options)
     if inspect.isawaitable(cursor):  # PyMongo async; Motor returns the cursor directly
         cursor = await cursor
     result: list[Document] = await cursor.to_list(None)
     return result
+
+
+async def per_key(
+    collection: Collection,
+    field: str,
+    keys: Sequence[str],
+    stages: Sequence[Document] = (),
+    *,
+    most_per_key: int,
+) -> list[Document]:
+    """The documents whose ``field`` equals each of ``keys``, in one round trip.
+
+    Each key's documents go through ``stages`` (a ``$sort`` and a ``$limit``
+    of at most ``most_per_key``) on their own, then all are concatenated,
+    key by key. In place of ``{field: {"$in": keys}}``: see the module's notes.
+    """
+    if not keys:
+        return []
+    branches = [[{"$match": {field: key}}, *stages] for key in keys]
+    pipeline = branches[0] + [
+        {"$unionWith": {"coll": collection.name, "pipeline": branch}} for branch in branches[1:]
+    ]
+    return await aggregate(collection, pipeline, batch_size=max(len(keys) * most_per_key, 1))
 
 
 async def count(collection: Collection, query: Document) -> int:

@@ -1,6 +1,8 @@
 """DataLoaders, per request: a relation asked of many parents costs one query.
 
 They are made on first use, so an operation without relations pays for none.
+A batch holds at most ``MAX_BATCH`` keys (the largest page), so one query never
+grows past that many parents.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from functools import cached_property
 from strawberry.dataloader import DataLoader
 
 from gateway.models import PostOut, ProfileOut, User
+from gateway.pagination import MAX_PAGE_SIZE
 from gateway.services import Actor, Services
 
-__all__ = ["Loaders"]
+__all__ = ["MAX_BATCH", "Loaders"]
+
+MAX_BATCH = MAX_PAGE_SIZE
 
 
 class Loaders:
@@ -29,7 +34,7 @@ class Loaders:
             found = await self._services.posts.for_authors(author_ids)
             return [found[author_id] for author_id in author_ids]
 
-        return DataLoader(load_fn=posts)
+        return DataLoader(load_fn=posts, max_batch_size=MAX_BATCH)
 
     @cached_property
     def profile_by_user(self) -> DataLoader[str, ProfileOut | None]:
@@ -37,7 +42,7 @@ class Loaders:
             found = await self._services.profiles.for_users(user_ids)
             return [found.get(user_id) for user_id in user_ids]
 
-        return DataLoader(load_fn=profiles)
+        return DataLoader(load_fn=profiles, max_batch_size=MAX_BATCH)
 
     @cached_property
     def user_by_id(self) -> DataLoader[str, User | None]:
@@ -45,4 +50,4 @@ class Loaders:
             found = await self._services.users.get_many(self._actor, user_ids)
             return [found.get(user_id) for user_id in user_ids]
 
-        return DataLoader(load_fn=users)
+        return DataLoader(load_fn=users, max_batch_size=MAX_BATCH)

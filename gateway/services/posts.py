@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.db import Database, utcnow
+from gateway.db import Database, per_key, utcnow
 from gateway.models import PostCreate, PostOut
 from gateway.models.posts import MAX_POSTS_PER_USER
 from gateway.services.policy import Actor, require_signed_in
@@ -41,16 +41,15 @@ class PostService:
     async def for_authors(self, author_ids: list[str]) -> dict[str, list[PostOut]]:
         """Each author's newest posts (at most 100 each), in one query for all of them."""
         result: dict[str, list[PostOut]] = {author_id: [] for author_id in author_ids}
-        cursor = (
-            self._posts.find({"authorId": {"$in": list(result)}})
-            .sort([("authorId", 1), ("createdAt", -1), ("_id", -1)])
-            # One batch for the whole answer, so round trips do not grow with the rows.
-            .batch_size(max(len(result) * MAX_POSTS_PER_USER, 1))
+        newest: list[dict[str, Any]] = [
+            {"$sort": {"createdAt": -1, "_id": -1}},
+            {"$limit": MAX_POSTS_PER_USER},
+        ]
+        docs = await per_key(
+            self._posts, "authorId", list(result), newest, most_per_key=MAX_POSTS_PER_USER
         )
-        async for doc in cursor:
-            posts = result[doc["authorId"]]
-            if len(posts) < MAX_POSTS_PER_USER:
-                posts.append(to_post(doc))
+        for doc in docs:
+            result[doc["authorId"]].append(to_post(doc))
         return result
 
     async def delete_by_author(self, author_id: str) -> None:

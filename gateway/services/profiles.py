@@ -7,7 +7,7 @@ from typing import Any
 from msgspec import UNSET
 from pymongo import ReturnDocument
 
-from gateway.db import Database, stamped
+from gateway.db import Database, per_key, stamped
 from gateway.models import ProfileOut, ProfileUpdate
 from gateway.services.policy import Actor, require_signed_in
 
@@ -24,7 +24,7 @@ class ProfileService:
 
     async def for_users(self, user_ids: list[str]) -> dict[str, ProfileOut]:
         """The profiles of those of ``user_ids`` that have one, in one query."""
-        docs = await self._profiles.find({"userId": {"$in": user_ids}}).to_list(None)
+        docs = await per_key(self._profiles, "userId", user_ids, most_per_key=1)
         return {doc["userId"]: to_profile(doc) for doc in docs}
 
     async def update(self, actor: Actor | None, data: ProfileUpdate) -> ProfileOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,8 +92,10 @@ class UserService:
     async def detail(self, actor: Actor | None, user_id: str) -> UserDetail:
         """The user with their newest posts and profile (REST ``GET /api/users/ID``)."""
         user = await self.get(actor, user_id)
-        posts = (await self._posts.for_authors([user.id]))[user.id]
-        profile = (await self._profiles.for_users([user.id])).get(user.id)
+        posts_of, profile_of = await asyncio.gather(
+            self._posts.for_authors([user.id]), self._profiles.for_users([user.id])
+        )
+        posts, profile = posts_of[user.id], profile_of.get(user.id)
         return UserDetail(**msgspec.structs.asdict(user), posts=posts, profile=profile)
 
     async def get_many(self, actor: Actor | None, user_ids: Sequence[str]) -> dict[str, User]:

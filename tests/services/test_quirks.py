@@ -13,7 +13,7 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
-from gateway.db import count, created_ms, is_embedded, stamped, utcnow
+from gateway.db import count, created_ms, is_embedded, per_key, stamped, utcnow
 from gateway.models import PostCreate, ProductCreate, ProductUpdate
 from gateway.services import Actor
 from tests.conftest import OPERATOR
@@ -35,6 +35,28 @@ async def test_references_are_stored_as_strings(core, driver_db):
     await core.posts.create(author, PostCreate(title="Hello"))
     posts = await core.posts.for_authors([author.id])
     assert [p.title for p in posts[author.id]] == ["Hello"]
+
+
+@pytest.mark.skipif(not EMBEDDED, reason="a quirk of the embedded server only")
+async def test_in_on_a_field_scans_the_collection_so_relations_load_per_key(driver_db):
+    probe = driver_db["probe"]
+    await probe.create_index([("ref", 1)])
+    await probe.insert_many([{"ref": f"r{i % 50}"} for i in range(200)])
+    in_plan = (await probe.find({"ref": {"$in": ["r1", "r2"]}}).explain())["queryPlanner"]
+    eq_plan = (await probe.find({"ref": "r1"}).explain())["queryPlanner"]
+    assert "SCAN probe" in str(in_plan["winningPlan"])  # a real MongoDB uses the index
+    assert "USING INDEX" in str(eq_plan["winningPlan"])
+
+
+async def test_per_key_runs_the_stages_for_each_key_in_one_command(driver_db):
+    things = driver_db["things"]
+    await things.insert_many([{"k": f"k{i % 3}", "n": i} for i in range(300)])
+    newest = [{"$sort": {"n": -1}}, {"$limit": 40}]
+    docs = await per_key(things, "k", ["k2", "missing", "k0"], newest, most_per_key=40)
+    assert [doc["k"] for doc in docs] == ["k2"] * 40 + ["k0"] * 40  # key by key, in order
+    assert [doc["n"] for doc in docs[:3]] == [299, 296, 293]  # each key's own sort and limit
+    assert [doc["n"] for doc in docs[40:43]] == [297, 294, 291]
+    assert await per_key(things, "k", [], newest, most_per_key=40) == []
 
 
 async def test_count_uses_match_and_count(driver_db):
