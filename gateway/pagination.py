@@ -21,7 +21,7 @@ import bson
 from bson import ObjectId
 from bson.codec_options import CodecOptions
 
-from gateway.db import Collection, count
+from gateway.db import Collection, count, find_page
 from gateway.errors import ValidationFailed
 
 __all__ = [
@@ -102,7 +102,7 @@ async def offset_page(
 ) -> OffsetPage[T]:
     """One page by offset; the page and the total are fetched concurrently."""
     docs, total = await asyncio.gather(
-        collection.find(query).sort(sort).skip(params.offset).limit(params.limit).to_list(None),
+        find_page(collection, query, sort, params.limit, skip=params.offset),
         count(collection, query),
     )
     return OffsetPage([convert(d) for d in docs], total, params.page, params.limit)
@@ -244,13 +244,11 @@ async def _fetch_from(
     """
     spec = sort.spec(order)
     if start is None:
-        return await collection.find(query).sort(spec).limit(limit).to_list(None)
+        return await find_page(collection, query, spec, limit)
     value, oid = start
     op = "$gt" if order == 1 else "$lt"
     if sort.field == "_id":
-        return (
-            await collection.find({**query, "_id": {op: oid}}).sort(spec).limit(limit).to_list(None)
-        )
+        return await find_page(collection, {**query, "_id": {op: oid}}, spec, limit)
     ties_query = {**query, sort.field: value}
     rest_query = {**query, sort.field: {op: value}}
     if sort.field in query:  # the filter constrains the sort field itself: combine safely
@@ -258,7 +256,7 @@ async def _fetch_from(
         rest_query = {"$and": [query, {sort.field: {op: value}}]}
     ties, rest = await asyncio.gather(
         collection.find(ties_query).sort([("_id", order)]).to_list(None),
-        collection.find(rest_query).sort(spec).limit(limit).to_list(None),
+        find_page(collection, rest_query, spec, limit),
     )
     after = [doc for doc in ties if _past((value, doc["_id"]), (value, oid), order)]
     return (after + rest)[:limit]

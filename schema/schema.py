@@ -50,8 +50,12 @@ class DocumentPipeline(SchemaExtension):
     """Parse and validate through shared caches, with the token limit and the limits rule.
 
     One extension in place of Strawberry's ``MaxTokensLimiter``,
-    ``AddValidationRules``, ``ParserCache`` and ``ValidationCache``: each
-    extension costs a hook context per request, and these four do one thing.
+    ``AddValidationRules``, ``ParserCache`` and ``ValidationCache``, and one
+    hook: each hook costs a context manager per request. The document and its
+    validation errors are set before Strawberry's parsing and validation
+    stages, which then skip their own work. A document that does not parse is
+    left to Strawberry, which parses it again (with the token limit) and
+    answers the syntax error its usual way.
     """
 
     def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
@@ -62,18 +66,15 @@ class DocumentPipeline(SchemaExtension):
         context = self.execution_context
         context.parse_options["max_tokens"] = self._max_tokens
         context.validation_rules = context.validation_rules + self._rules
-        yield
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        context.graphql_document = _parse(context.query, **context.parse_options)
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
-        )
+        if context.query and context.graphql_document is None:
+            try:
+                context.graphql_document = _parse(context.query, **context.parse_options)
+            except GraphQLError:
+                pass
+            else:
+                context.pre_execution_errors = _validate(
+                    context.schema._schema, context.graphql_document, context.validation_rules
+                )
         yield
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from gateway.db import find_page, utcnow
 from gateway.errors import ValidationFailed
 from gateway.models import ProductCreate
 from gateway.pagination import CursorArgs, page_params
 from gateway.services import Services
 from tests.conftest import OPERATOR
 
+EMBEDDED = not os.environ.get("GATEWAY_TEST_MONGODB_URI")
 PRICES = [5.0, 1.0, 5.0, 3.0, 1.0, 5.0, 2.0, 3.0, 1.0, 4.0, 5.0]  # many ties
 
 
@@ -128,3 +132,22 @@ async def test_after_and_before_together_bound_the_page(core, field):
     )
     assert [p.id for p in back.nodes] == ids[6:8]
     assert back.has_previous_page
+
+
+async def test_find_page_is_find_with_sort_skip_and_limit(driver_db):
+    things = driver_db["things"]
+    await things.insert_many([{"n": i % 7, "at": utcnow()} for i in range(40)])
+    sort = [("n", -1), ("_id", 1)]
+    expected = await things.find({"n": {"$gt": 1}}).sort(sort).skip(5).limit(9).to_list(None)
+    page = await find_page(things, {"n": {"$gt": 1}}, sort, 9, skip=5)
+    assert page == expected
+    assert len(page) == 9
+    assert all(doc["at"].tzinfo is not None for doc in page)  # the collection's codec options
+
+
+@pytest.mark.skipif(EMBEDDED, reason="the embedded server sends every answer in one batch")
+async def test_find_page_reads_a_page_past_one_batch(driver_db):
+    big = "x" * (3 * 1024 * 1024)
+    await driver_db["things"].insert_many([{"n": i, "blob": big} for i in range(8)])
+    page = await find_page(driver_db["things"], {}, [("n", 1)], 8)  # 24 MiB: over 16 MiB
+    assert [doc["n"] for doc in page] == list(range(8))
