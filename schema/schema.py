@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
@@ -22,7 +23,7 @@ __all__ = [
     "DocumentPipeline",
     "GatewaySchema",
     "build_schema",
-    "document_caches",
+    "document_cache",
 ]
 
 # Parsed and validated documents kept per process; clients send few distinct queries.
@@ -30,10 +31,20 @@ DOCUMENT_CACHE_SIZE = 256
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
-# Parsed and validated documents, shared by every request (and so bounded: the
-# texts come from clients). Keyed by the text and parse options, then by document.
-_parse = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(parse)
-_validate = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(validate_document)
+
+@functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def _prepare(
+    query: str,
+    schema: GraphQLSchema,
+    rules: tuple[type[ASTValidationRule], ...],
+    **parse_options: Any,
+) -> tuple[DocumentNode, list[GraphQLError]]:
+    """A document parsed and validated, shared by every request (and so bounded: the
+    texts come from clients). Keyed by the text, not by the parsed document,
+    whose hash walks the whole tree. A document that does not parse raises,
+    and is not kept."""
+    document = parse(query, **parse_options)
+    return document, validate_document(schema, document, rules)
 
 
 class GatewaySchema(strawberry.Schema):
@@ -67,20 +78,19 @@ class DocumentPipeline(SchemaExtension):
         context.parse_options["max_tokens"] = self._max_tokens
         context.validation_rules = context.validation_rules + self._rules
         if context.query and context.graphql_document is None:
-            try:
-                context.graphql_document = _parse(context.query, **context.parse_options)
-            except GraphQLError:
-                pass
-            else:
-                context.pre_execution_errors = _validate(
-                    context.schema._schema, context.graphql_document, context.validation_rules
+            with contextlib.suppress(GraphQLError):  # Strawberry parses it again, and answers
+                context.graphql_document, context.pre_execution_errors = _prepare(
+                    context.query,
+                    context.schema._schema,
+                    context.validation_rules,
+                    **context.parse_options,
                 )
         yield
 
 
-def document_caches() -> tuple[Any, Any]:
-    """The parse and validation caches (for tests and diagnostics: ``cache_info()``)."""
-    return _parse, _validate
+def document_cache() -> Any:
+    """The parse and validation cache (for tests and diagnostics: ``cache_info()``)."""
+    return _prepare
 
 
 def build_schema(
