@@ -7,6 +7,7 @@ grows past that many parents.
 
 from __future__ import annotations
 
+import asyncio
 from functools import cached_property
 
 from strawberry.dataloader import DataLoader
@@ -27,6 +28,34 @@ class Loaders:
     def __init__(self, services: Services, actor: Actor | None) -> None:
         self._services = services
         self._actor = actor
+
+    async def relations(
+        self, user_ids: list[str], *, posts: bool, profile: bool
+    ) -> tuple[list[list[PostOut]] | None, list[ProfileOut | None] | None]:
+        """The posts and the profile of each of ``user_ids``, those asked for, else None.
+
+        One user goes through the DataLoaders, to be batched with the users its
+        siblings ask for (every post's author). A list of users is a batch
+        already: the services are asked directly, without a future per key.
+        """
+        if not (posts or profile):
+            return None, None
+        if len(user_ids) == 1:
+            one_posts = self.posts_by_author.load_many(user_ids) if posts else None
+            one_profile = self.profile_by_user.load_many(user_ids) if profile else None
+            return (
+                await one_posts if one_posts is not None else None,
+                await one_profile if one_profile is not None else None,
+            )
+        services = self._services
+        found_posts, found_profiles = await asyncio.gather(
+            services.posts.for_authors(user_ids) if posts else _nothing(),
+            services.profiles.for_users(user_ids) if profile else _nothing(),
+        )
+        return (
+            None if found_posts is None else [found_posts[key] for key in user_ids],
+            None if found_profiles is None else [found_profiles.get(key) for key in user_ids],
+        )
 
     @cached_property
     def posts_by_author(self) -> DataLoader[str, list[PostOut]]:
@@ -51,3 +80,7 @@ class Loaders:
             return [found.get(user_id) for user_id in user_ids]
 
         return DataLoader(load_fn=users, max_batch_size=MAX_BATCH)
+
+
+async def _nothing() -> None:
+    return None

@@ -1,8 +1,8 @@
 """Object types: each mirrors a msgspec model of ``gateway.models`` through one converter.
 
-Relations load through the request's DataLoaders, so asking them of many
-parents costs one query each: ``Post.author`` in its resolver, a user's
-``posts`` and ``profile`` in ``users_of``, before the users are returned.
+Relations asked of many parents cost one query each: ``Post.author`` through
+the request's DataLoader, a user's ``posts`` and ``profile`` in ``users_of``,
+before the users are returned.
 The loaders are built per request by ``resolvers.loaders``; this module only
 states what it needs of them (``RelationLoaders``), so ``schema`` never
 imports ``resolvers``.
@@ -40,6 +40,10 @@ __all__ = [
 
 class RelationLoaders(Protocol):
     """The DataLoaders the relation fields read, one set per request."""
+
+    async def relations(
+        self, user_ids: list[str], *, posts: bool, profile: bool
+    ) -> tuple[list[list[PostOut]] | None, list[ProfileOut | None] | None]: ...
 
     @property
     def posts_by_author(self) -> DataLoader[str, list[PostOut]]: ...
@@ -92,21 +96,19 @@ class UserType:
 async def users_of(info: AnyInfo, users: Sequence[User], *paths: Path) -> list[UserType]:
     """``users`` as GraphQL users, with the relations selected under ``paths`` already loaded.
 
-    Relations are loaded here, for all the users at once through the request's
-    DataLoaders, rather than by resolvers of their own: an async resolver costs
-    a coroutine, a task and an ``Info`` per parent, which made a 20-user query
-    with posts and profiles several times dearer than the same users alone.
+    Relations are loaded here, one query each for all the users at once
+    (``RelationLoaders.relations``), rather than by resolvers of their own: an
+    async resolver costs a coroutine, a task and an ``Info`` per parent, which
+    made a 20-user query with posts and profiles several times dearer than the
+    same users alone.
     ``paths`` lead from the field being resolved to its users, ``()`` when the
     field returns them itself.
     """
     wanted = selected_names(info, *(paths or ((),))) if users else frozenset[str]()
-    ids = [user.id for user in users]
     loaders: RelationLoaders = info.context.loaders
-    # Both batches are queued before either is awaited, so they run concurrently.
-    posts = loaders.posts_by_author.load_many(ids) if "posts" in wanted else None
-    profiles = loaders.profile_by_user.load_many(ids) if "profile" in wanted else None
-    posts_of = await posts if posts is not None else None
-    profile_of = await profiles if profiles is not None else None
+    posts_of, profile_of = await loaders.relations(
+        [user.id for user in users], posts="posts" in wanted, profile="profile" in wanted
+    )
     return [
         UserType(
             id=strawberry.ID(user.id),
