@@ -26,6 +26,7 @@ from schema.fields import field
 from schema.selection import Path, selected_names
 
 __all__ = [
+    "NOT_LOADED",
     "AuthPayload",
     "ContactReceipt",
     "FileType",
@@ -39,17 +40,11 @@ __all__ = [
 
 
 class RelationLoaders(Protocol):
-    """The DataLoaders the relation fields read, one set per request."""
+    """What the relations need of the request's loaders (``resolvers.loaders.Loaders``)."""
 
     async def relations(
         self, user_ids: list[str], *, posts: bool, profile: bool
     ) -> tuple[list[list[PostOut]] | None, list[ProfileOut | None] | None]: ...
-
-    @property
-    def posts_by_author(self) -> DataLoader[str, list[PostOut]]: ...
-
-    @property
-    def profile_by_user(self) -> DataLoader[str, ProfileOut | None]: ...
 
     @property
     def user_by_id(self) -> DataLoader[str, User | None]: ...

@@ -9,6 +9,7 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from gateway.app import create_app
+from schema.types import NOT_LOADED
 from tests.conftest import make_user, running
 from tests.graphql.support import data
 
@@ -170,3 +171,11 @@ async def test_login_and_sign_up_return_users_with_their_relations(recorded):
         ' password: "long-enough-password"}) { name posts { title } profile { bio } } }',
     )
     assert created["createUser"] == {"name": "New One", "posts": [], "profile": None}
+
+
+def test_a_relation_not_loaded_fails_loudly_if_read():
+    # A selection users_of missed must be an error, never an empty list or a null.
+    with pytest.raises(RuntimeError):
+        list(NOT_LOADED)
+    with pytest.raises(RuntimeError):
+        _ = NOT_LOADED.bio
