@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from bson import ObjectId
 
 from gateway.db import find_page, utcnow
 from gateway.errors import ValidationFailed
@@ -134,20 +135,24 @@ async def test_after_and_before_together_bound_the_page(core, field):
     assert back.has_previous_page
 
 
-async def test_find_page_is_find_with_sort_skip_and_limit(driver_db):
+@pytest.mark.parametrize("skip", [0, 5])  # a find command; an aggregation
+@pytest.mark.parametrize("query", [{}, {"n": {"$gt": 1}}, {"k": "b"}])
+async def test_find_page_is_find_with_sort_skip_and_limit(driver_db, skip, query):
     things = driver_db["things"]
-    await things.insert_many([{"n": i % 7, "at": utcnow()} for i in range(40)])
+    await things.insert_many([{"n": i % 7, "k": "ab"[i % 2], "at": utcnow()} for i in range(40)])
     sort = [("n", -1), ("_id", 1)]
-    expected = await things.find({"n": {"$gt": 1}}).sort(sort).skip(5).limit(9).to_list(None)
-    page = await find_page(things, {"n": {"$gt": 1}}, sort, 9, skip=5)
+    expected = await things.find(query).sort(sort).skip(skip).limit(9).to_list(None)
+    page = await find_page(things, query, sort, 9, skip=skip)
     assert page == expected
     assert len(page) == 9
+    assert all(isinstance(doc["_id"], ObjectId) for doc in page)
     assert all(doc["at"].tzinfo is not None for doc in page)  # the collection's codec options
 
 
 @pytest.mark.skipif(EMBEDDED, reason="the embedded server sends every answer in one batch")
-async def test_find_page_reads_a_page_past_one_batch(driver_db):
+@pytest.mark.parametrize("skip", [0, 1])
+async def test_find_page_reads_a_page_past_one_batch(driver_db, skip):
     big = "x" * (3 * 1024 * 1024)
-    await driver_db["things"].insert_many([{"n": i, "blob": big} for i in range(8)])
-    page = await find_page(driver_db["things"], {}, [("n", 1)], 8)  # 24 MiB: over 16 MiB
-    assert [doc["n"] for doc in page] == list(range(8))
+    await driver_db["things"].insert_many([{"n": i, "blob": big} for i in range(9)])
+    page = await find_page(driver_db["things"], {}, [("n", 1)], 8, skip=skip)  # 24 MiB
+    assert [doc["n"] for doc in page] == list(range(skip, skip + 8))
