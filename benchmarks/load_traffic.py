@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 TIMEOUT_S = 30.0
+# uvicorn closes a connection idle for 5 s; a client keeping it exactly as long
+# may send on it as it closes (a ReadError that is no fault of the gateway).
+KEEPALIVE_S = 4.0
 UPLOAD_BYTES = 4 * 1024
 PAGE_SIZE = 10
 _EXAMPLES = 5  # error answers kept for the report
@@ -286,7 +289,11 @@ async def _send(
 
 def _client(url: str, connections: int) -> httpx.AsyncClient:
     """An async client keeping ``connections`` connections to the gateway open."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    limits = httpx.Limits(
+        max_connections=connections,
+        max_keepalive_connections=connections,
+        keepalive_expiry=KEEPALIVE_S,
+    )
     return httpx.AsyncClient(base_url=url, limits=limits, timeout=TIMEOUT_S)
 
 
