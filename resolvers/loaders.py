@@ -7,7 +7,6 @@ grows past that many parents.
 
 from __future__ import annotations
 
-import asyncio
 from functools import cached_property
 
 from strawberry.dataloader import DataLoader
@@ -47,14 +46,12 @@ class Loaders:
                 await one_posts if one_posts is not None else None,
                 await one_profile if one_profile is not None else None,
             )
-        services = self._services
-        found_posts, found_profiles = await asyncio.gather(
-            services.posts.for_authors(user_ids) if posts else _nothing(),
-            services.profiles.for_users(user_ids) if profile else _nothing(),
+        found_posts, found_profiles = await self._services.users.relations(
+            user_ids, posts=posts, profile=profile
         )
         return (
-            None if found_posts is None else [found_posts[key] for key in user_ids],
-            None if found_profiles is None else [found_profiles.get(key) for key in user_ids],
+            [found_posts[key] for key in user_ids] if posts else None,
+            [found_profiles.get(key) for key in user_ids] if profile else None,
         )
 
     @cached_property
@@ -80,7 +77,3 @@ class Loaders:
             return [found.get(user_id) for user_id in user_ids]
 
         return DataLoader(load_fn=users, max_batch_size=MAX_BATCH)
-
-
-async def _nothing() -> None:
-    return None

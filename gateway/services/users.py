@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from gateway.auth import Passwords
 from gateway.db import Database, created_ms, id_filter, parse_oid, stamped, utcnow
 from gateway.errors import Conflict, Forbidden, NotFound
-from gateway.models import User, UserCreate, UserDetail, UserUpdate
+from gateway.models import PostOut, ProfileOut, User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import (
     Connection,
     CursorArgs,
@@ -92,11 +92,20 @@ class UserService:
     async def detail(self, actor: Actor | None, user_id: str) -> UserDetail:
         """The user with their newest posts and profile (REST ``GET /api/users/ID``)."""
         user = await self.get(actor, user_id)
-        posts_of, profile_of = await asyncio.gather(
-            self._posts.for_authors([user.id]), self._profiles.for_users([user.id])
-        )
+        posts_of, profile_of = await self.relations([user.id], posts=True, profile=True)
         posts, profile = posts_of[user.id], profile_of.get(user.id)
         return UserDetail(**msgspec.structs.asdict(user), posts=posts, profile=profile)
+
+    async def relations(
+        self, user_ids: list[str], *, posts: bool, profile: bool
+    ) -> tuple[dict[str, list[PostOut]], dict[str, ProfileOut]]:
+        """The newest posts and the profile of each of ``user_ids``, one query each,
+        run concurrently; a relation not asked for comes back empty."""
+        found_posts, found_profiles = await asyncio.gather(
+            self._posts.for_authors(user_ids) if posts else _empty(),
+            self._profiles.for_users(user_ids) if profile else _empty(),
+        )
+        return found_posts, found_profiles
 
     async def get_many(self, actor: Actor | None, user_ids: Sequence[str]) -> dict[str, User]:
         """The users among ``user_ids`` that exist, in one query (for DataLoaders)."""
@@ -217,3 +226,7 @@ class UserService:
 def _self_view(doc: dict[str, Any]) -> Actor:
     """The new user seen by themself: sign-up answers with the user's own email."""
     return Actor(id=str(doc["_id"]), role=doc["role"], email=doc["email"], name=doc["name"])
+
+
+async def _empty() -> dict[str, Any]:
+    return {}
