@@ -99,8 +99,9 @@ def configure_logging(level: str) -> None:
 class Metrics:
     """The gateway's Prometheus metrics, in a registry of its own (one per app).
 
-    The labelled children of the request metrics are kept, so the hot path does
-    one dict lookup instead of prometheus_client's label resolution.
+    The labelled children are kept (``count`` and ``observe_request``), so the
+    hot path does one dict lookup instead of prometheus_client's label
+    resolution; every label value is from a bounded set.
     """
 
     def __init__(self) -> None:
@@ -122,19 +123,22 @@ class Metrics:
             "gateway_graphql_operations", "GraphQL operations", ["operation", "type"],
             registry=self.registry,
         )  # fmt: skip
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, labels: tuple[str, ...]) -> Any:
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def count(self, counter: Counter, *labels: str) -> None:
+        """Add one to ``counter``'s child of these labels."""
+        self._child(counter, labels).inc()
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(route, method, str(status)),
-                self.latency.labels(route, method),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self._child(self.requests, (route, method, str(status))).inc()
+        self._child(self.latency, (route, method)).observe(seconds)
 
 
 class DatabaseCommandCounter(monitoring.CommandListener):
@@ -146,7 +150,7 @@ class DatabaseCommandCounter(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         target = event.command.get(event.command_name)
         collection = target if isinstance(target, str) else "-"
-        self._metrics.db_commands.labels(collection, event.command_name).inc()
+        self._metrics.count(self._metrics.db_commands, collection, event.command_name)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         """Nothing to do: commands are counted when they start."""

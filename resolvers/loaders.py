@@ -19,6 +19,9 @@ __all__ = ["MAX_BATCH", "Loaders"]
 
 MAX_BATCH = MAX_PAGE_SIZE
 
+# A user's newest posts and their profile, as ``UserService.relations`` finds them.
+Relations = tuple[list[PostOut], ProfileOut | None]
+
 
 class Loaders:
     """One request's loaders (``schema.types.RelationLoaders``); never shared between requests,
@@ -27,25 +30,23 @@ class Loaders:
     def __init__(self, services: Services, actor: Actor | None) -> None:
         self._services = services
         self._actor = actor
+        self._relation_loaders: dict[tuple[bool, bool], DataLoader[str, Relations]] = {}
 
     async def relations(
         self, user_ids: list[str], *, posts: bool, profile: bool
     ) -> tuple[list[list[PostOut]] | None, list[ProfileOut | None] | None]:
         """The posts and the profile of each of ``user_ids``, those asked for, else None.
 
-        One user goes through the DataLoaders, to be batched with the users its
+        One user goes through a DataLoader, to be batched with the users its
         siblings ask for (every post's author). A list of users is a batch
         already: the services are asked directly, without a future per key.
+        Either way, both relations come in one query.
         """
         if not (posts or profile):
             return None, None
         if len(user_ids) == 1:
-            one_posts = self.posts_by_author.load_many(user_ids) if posts else None
-            one_profile = self.profile_by_user.load_many(user_ids) if profile else None
-            return (
-                await one_posts if one_posts is not None else None,
-                await one_profile if one_profile is not None else None,
-            )
+            one_posts, one_profile = await self._relations_loader(posts, profile).load(user_ids[0])
+            return ([one_posts] if posts else None, [one_profile] if profile else None)
         found_posts, found_profiles = await self._services.users.relations(
             user_ids, posts=posts, profile=profile
         )
@@ -54,21 +55,20 @@ class Loaders:
             [found_profiles.get(key) for key in user_ids] if profile else None,
         )
 
-    @cached_property
-    def posts_by_author(self) -> DataLoader[str, list[PostOut]]:
-        async def posts(author_ids: list[str]) -> list[list[PostOut]]:
-            found = await self._services.posts.for_authors(author_ids)
-            return [found[author_id] for author_id in author_ids]
+    def _relations_loader(self, posts: bool, profile: bool) -> DataLoader[str, Relations]:
+        """The loader of these relations (one per combination asked in the request)."""
+        loader = self._relation_loaders.get((posts, profile))
+        if loader is None:
 
-        return DataLoader(load_fn=posts, max_batch_size=MAX_BATCH)
+            async def load(user_ids: list[str]) -> list[Relations]:
+                found_posts, found_profiles = await self._services.users.relations(
+                    user_ids, posts=posts, profile=profile
+                )
+                return [(found_posts.get(key, []), found_profiles.get(key)) for key in user_ids]
 
-    @cached_property
-    def profile_by_user(self) -> DataLoader[str, ProfileOut | None]:
-        async def profiles(user_ids: list[str]) -> list[ProfileOut | None]:
-            found = await self._services.profiles.for_users(user_ids)
-            return [found.get(user_id) for user_id in user_ids]
-
-        return DataLoader(load_fn=profiles, max_batch_size=MAX_BATCH)
+            loader = DataLoader(load_fn=load, max_batch_size=MAX_BATCH)
+            self._relation_loaders[posts, profile] = loader
+        return loader
 
     @cached_property
     def user_by_id(self) -> DataLoader[str, User | None]:

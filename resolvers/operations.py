@@ -47,4 +47,5 @@ class OperationHooks(SchemaExtension):
         except RuntimeError:  # the document did not parse or names no operation
             kind = "invalid"
         metrics = context.request.app.state.metrics
-        metrics.graphql_operations.labels(_label(self.execution_context.operation_name), kind).inc()
+        name = _label(self.execution_context.operation_name)
+        metrics.count(metrics.graphql_operations, name, kind)

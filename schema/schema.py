@@ -15,6 +15,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from schema.errors import log_unexpected
+from schema.execution import LeanExecutionContext
 from schema.limits import query_limits_rule
 from schema.scalars import SCALARS
 
@@ -112,4 +113,5 @@ def build_schema(
         # parsing instead of costing seconds of parse and validation.
         extensions=[*extensions, lambda: DocumentPipeline(max_tokens, rules)],
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=LeanExecutionContext,
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.db import Database, per_key, utcnow
+from gateway.db import Database, PerKey, per_key, utcnow
 from gateway.models import PostCreate, PostOut
 from gateway.models.posts import MAX_POSTS_PER_USER
 from gateway.services.policy import Actor, require_signed_in
 
-__all__ = ["PostService", "to_post"]
+__all__ = ["PostService", "by_author", "to_post"]
 
 
 def to_post(doc: dict[str, Any]) -> PostOut:
@@ -22,9 +22,24 @@ def to_post(doc: dict[str, Any]) -> PostOut:
     )
 
 
+def by_author(author_ids: list[str], docs: list[dict[str, Any]]) -> dict[str, list[PostOut]]:
+    """The posts of ``newest_by_author``, per author (none for one who wrote none)."""
+    result: dict[str, list[PostOut]] = {author_id: [] for author_id in author_ids}
+    for doc in docs:
+        result[doc["authorId"]].append(to_post(doc))
+    return result
+
+
 class PostService:
     def __init__(self, db: Database) -> None:
         self._posts = db["posts"]
+        # Each author's newest posts, at most 100 (for ``per_key``; see ``by_author``).
+        self.newest_by_author = PerKey(
+            self._posts,
+            "authorId",
+            ({"$sort": {"createdAt": -1, "_id": -1}}, {"$limit": MAX_POSTS_PER_USER}),
+            most_per_key=MAX_POSTS_PER_USER,
+        )
 
     async def create(self, actor: Actor | None, data: PostCreate) -> PostOut:
         """Raises: Unauthenticated: anonymous caller."""
@@ -40,17 +55,8 @@ class PostService:
 
     async def for_authors(self, author_ids: list[str]) -> dict[str, list[PostOut]]:
         """Each author's newest posts (at most 100 each), in one query for all of them."""
-        result: dict[str, list[PostOut]] = {author_id: [] for author_id in author_ids}
-        newest: list[dict[str, Any]] = [
-            {"$sort": {"createdAt": -1, "_id": -1}},
-            {"$limit": MAX_POSTS_PER_USER},
-        ]
-        docs = await per_key(
-            self._posts, "authorId", list(result), newest, most_per_key=MAX_POSTS_PER_USER
-        )
-        for doc in docs:
-            result[doc["authorId"]].append(to_post(doc))
-        return result
+        (docs,) = await per_key(author_ids, self.newest_by_author)
+        return by_author(author_ids, docs)
 
     async def delete_by_author(self, author_id: str) -> None:
         await self._posts.delete_many({"authorId": author_id})

@@ -7,25 +7,32 @@ from typing import Any
 from msgspec import UNSET
 from pymongo import ReturnDocument
 
-from gateway.db import Database, per_key, stamped
+from gateway.db import Database, PerKey, per_key, stamped
 from gateway.models import ProfileOut, ProfileUpdate
 from gateway.services.policy import Actor, require_signed_in
 
-__all__ = ["ProfileService"]
+__all__ = ["ProfileService", "by_user"]
 
 
 def to_profile(doc: dict[str, Any]) -> ProfileOut:
     return ProfileOut(bio=doc.get("bio"), avatar_url=doc.get("avatarUrl"))
 
 
+def by_user(docs: list[dict[str, Any]]) -> dict[str, ProfileOut]:
+    """The profiles of ``of_user``, per user."""
+    return {doc["userId"]: to_profile(doc) for doc in docs}
+
+
 class ProfileService:
     def __init__(self, db: Database) -> None:
         self._profiles = db["profiles"]
+        # Each user's profile, if any (for ``per_key``; see ``by_user``).
+        self.of_user = PerKey(self._profiles, "userId")
 
     async def for_users(self, user_ids: list[str]) -> dict[str, ProfileOut]:
         """The profiles of those of ``user_ids`` that have one, in one query."""
-        docs = await per_key(self._profiles, "userId", user_ids, most_per_key=1)
-        return {doc["userId"]: to_profile(doc) for doc in docs}
+        (docs,) = await per_key(user_ids, self.of_user)
+        return by_user(docs)
 
     async def update(self, actor: Actor | None, data: ProfileUpdate) -> ProfileOut:
         """Create or change the caller's own profile.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +11,16 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from gateway.auth import Passwords
-from gateway.db import Database, created_ms, id_filter, parse_oid, stamped, utcnow
+from gateway.db import (
+    Database,
+    created_ms,
+    find_one,
+    id_filter,
+    parse_oid,
+    per_key,
+    stamped,
+    utcnow,
+)
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.models import PostOut, ProfileOut, User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import (
@@ -26,8 +34,8 @@ from gateway.pagination import (
 )
 from gateway.ratelimit import Limits
 from gateway.services.policy import Actor, require_self_or_admin, require_signed_in
-from gateway.services.posts import PostService
-from gateway.services.profiles import ProfileService
+from gateway.services.posts import PostService, by_author
+from gateway.services.profiles import ProfileService, by_user
 
 __all__ = ["USER_NOT_FOUND", "UserService", "to_user"]
 
@@ -99,13 +107,17 @@ class UserService:
     async def relations(
         self, user_ids: list[str], *, posts: bool, profile: bool
     ) -> tuple[dict[str, list[PostOut]], dict[str, ProfileOut]]:
-        """The newest posts and the profile of each of ``user_ids``, one query each,
-        run concurrently; a relation not asked for comes back empty."""
-        found_posts, found_profiles = await asyncio.gather(
-            self._posts.for_authors(user_ids) if posts else _empty(),
-            self._profiles.for_users(user_ids) if profile else _empty(),
+        """The newest posts and the profile of each of ``user_ids``, in one query;
+        a relation not asked for comes back empty."""
+        lookups = [
+            *([self._posts.newest_by_author] if posts else []),
+            *([self._profiles.of_user] if profile else []),
+        ]
+        found = await per_key(user_ids, *lookups)
+        return (
+            by_author(user_ids, found.pop(0)) if posts else {},
+            by_user(found.pop(0)) if profile else {},
         )
-        return found_posts, found_profiles
 
     async def get_many(self, actor: Actor | None, user_ids: Sequence[str]) -> dict[str, User]:
         """The users among ``user_ids`` that exist, in one query (for DataLoaders)."""
@@ -216,7 +228,7 @@ class UserService:
     async def find_record(self, user_id: str) -> dict[str, Any] | None:
         """The stored record behind an id, or None (for token checks only)."""
         oid = parse_oid(user_id)
-        return await self._users.find_one({"_id": oid}) if oid else None
+        return await find_one(self._users, {"_id": oid}) if oid else None
 
     async def set_password_hash(self, user_id: Any, password_hash: str) -> None:
         """Store a re-computed hash of the same password (parameters upgraded)."""
@@ -226,7 +238,3 @@ class UserService:
 def _self_view(doc: dict[str, Any]) -> Actor:
     """The new user seen by themself: sign-up answers with the user's own email."""
     return Actor(id=str(doc["_id"]), role=doc["role"], email=doc["email"], name=doc["name"])
-
-
-async def _empty() -> dict[str, Any]:
-    return {}

@@ -13,7 +13,7 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
-from gateway.db import count, created_ms, is_embedded, per_key, stamped, utcnow
+from gateway.db import PerKey, count, created_ms, is_embedded, per_key, stamped, utcnow
 from gateway.models import PostCreate, ProductCreate, ProductUpdate
 from gateway.services import Actor
 from tests.conftest import OPERATOR
@@ -56,12 +56,29 @@ async def test_in_on_a_field_scans_the_collection_so_relations_load_per_key(driv
 async def test_per_key_runs_the_stages_for_each_key_in_one_command(driver_db):
     things = driver_db["things"]
     await things.insert_many([{"k": f"k{i % 3}", "n": i} for i in range(300)])
-    newest = [{"$sort": {"n": -1}}, {"$limit": 40}]
-    docs = await per_key(things, "k", ["k2", "missing", "k0"], newest, most_per_key=40)
+    newest = PerKey(things, "k", ({"$sort": {"n": -1}}, {"$limit": 40}), most_per_key=40)
+    (docs,) = await per_key(["k2", "missing", "k0"], newest)
     assert [doc["k"] for doc in docs] == ["k2"] * 40 + ["k0"] * 40  # key by key, in order
     assert [doc["n"] for doc in docs[:3]] == [299, 296, 293]  # each key's own sort and limit
     assert [doc["n"] for doc in docs[40:43]] == [297, 294, 291]
-    assert await per_key(things, "k", [], newest, most_per_key=40) == []
+    assert await per_key([], newest) == [[]]
+
+
+async def test_per_key_answers_several_collections_in_one_command(driver_db):
+    things, labels = driver_db["things"], driver_db["labels"]
+    await things.insert_many([{"k": f"k{i % 3}", "n": i} for i in range(30)])
+    await labels.insert_many([{"thing": "k0", "text": "zero"}, {"thing": "k1", "text": "one"}])
+    newest = PerKey(things, "k", ({"$sort": {"n": -1}}, {"$limit": 2}), most_per_key=2)
+    label = PerKey(labels, "thing")
+    found_things, found_labels = await per_key(["k0", "k1", "k5"], newest, label)
+    assert [(d["k"], d["n"]) for d in found_things] == [
+        ("k0", 27),
+        ("k0", 24),
+        ("k1", 28),
+        ("k1", 25),
+    ]
+    assert [(d["thing"], d["text"]) for d in found_labels] == [("k0", "zero"), ("k1", "one")]
+    assert await per_key([], newest, label) == [[], []]
 
 
 async def test_count_uses_match_and_count(driver_db):

@@ -1,0 +1,184 @@
+"""Completing values: plain subtrees of a result read straight off their objects.
+
+graphql-core completes every field and every object through the same
+machinery: a resolve-info tuple, a path, argument coercion and a chain of
+``complete_*`` calls, several for each list item and each ``NonNull``. For
+the many fields that only read an attribute (Strawberry's default resolver,
+no arguments), all of that ends in ``getattr`` and a scalar serializer. Where
+a whole selection is made of such fields, this context completes it with one
+plain function per field, built once per request, and hands the value back
+to graphql-core whenever anything would be an error (``null`` in a non-null
+field, a value a serializer refuses, an exception), so errors keep their
+message, path and location.
+
+Nothing is read this way when an extension wraps resolvers (graphql-core
+middleware), for types that check their values (``is_type_of``), interfaces
+and unions, or selections using ``@defer``/``@stream``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import AwaitableOrValue, Path
+from graphql.type import GraphQLResolveInfo
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+__all__ = ["LeanExecutionContext"]
+
+# A reader turns a resolved value into its completed form, or into GENERIC
+# when graphql-core must complete it (which reports the error).
+GENERIC: Any = object()
+Reader = Callable[[Any], Any]
+
+
+class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Strawberry passes a manager on every request, empty unless an
+        # extension wraps resolvers; a wrapped resolver must be called its way.
+        manager = self.middleware_manager
+        self._direct = (manager is None or not manager.middlewares) and not _incremental(
+            self.schema
+        )
+        # Keyed like graphql-core's own memo of collected fields: by the
+        # identity of the field's nodes, kept alive alongside.
+        self._readers: dict[tuple[GraphQLOutputType, int], tuple[FieldDetailsList, Reader | None]]
+        self._readers = {}
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        if self._direct and not isinstance(result, Exception):
+            read = self._reader(return_type, field_details_list)
+            if read is not None:
+                try:
+                    completed = read(result)
+                except Exception:  # graphql-core completes it again and reports the error
+                    completed = GENERIC
+                if completed is not GENERIC:
+                    return completed
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _reader(
+        self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> Reader | None:
+        key = (return_type, id(field_details_list))
+        cached = self._readers.get(key)
+        if cached is None:
+            cached = (field_details_list, self._build(return_type, field_details_list))
+            self._readers[key] = cached
+        return cached[1]
+
+    def _build(
+        self, type_: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> Reader | None:
+        """A reader for values of ``type_`` under these field nodes, or None if
+        some part of the selection needs graphql-core."""
+        if isinstance(type_, GraphQLNonNull):
+            inner = self._reader(type_.of_type, field_details_list)
+            return None if inner is None else functools.partial(_non_null, inner)
+        if isinstance(type_, GraphQLList):
+            item = self._reader(type_.of_type, field_details_list)
+            return None if item is None else functools.partial(_list, item)
+        if is_leaf_type(type_):
+            return functools.partial(_leaf, type_.coerce_output_value)
+        if isinstance(type_, GraphQLObjectType) and type_.is_type_of is None:
+            return self._object_reader(type_, field_details_list)
+        return None
+
+    def _object_reader(
+        self, type_: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Reader | None:
+        grouped_field_set, new_defer_usages, *_ = self.collect_subfields(type_, field_details_list)
+        if new_defer_usages:
+            return None
+        fields: list[tuple[str, Reader]] = []
+        for response_name, sub_fields in grouped_field_set.items():
+            node = sub_fields[0].node
+            name = node.name.value
+            if name == "__typename":
+                fields.append((response_name, functools.partial(_constant, type_.name)))
+                continue
+            field = self.schema.get_field(type_, name)
+            if field is None or field.args or node.arguments or not _is_attribute(field.resolve):
+                return None
+            value = self._reader(field.type, sub_fields)
+            if value is None:
+                return None
+            fields.append((response_name, _field(field.resolve, value)))
+        return functools.partial(_object, fields)
+
+
+@functools.cache
+def _incremental(schema: GraphQLSchema) -> bool:
+    return any(schema.get_directive(name) for name in ("defer", "stream"))
+
+
+def _is_attribute(resolve: Any) -> bool:
+    """Strawberry's resolver of a field without one of its own: reads an attribute."""
+    return getattr(resolve, "_is_default", False) is True
+
+
+def _field(resolve: Any, complete: Reader) -> Reader:
+    def read(source: Any) -> Any:
+        return complete(resolve(source, None))
+
+    return read
+
+
+def _object(fields: list[tuple[str, Reader]], value: Any) -> Any:
+    if value is None:
+        return None
+    completed = {}
+    for response_name, read in fields:
+        field_value = read(value)
+        if field_value is GENERIC:
+            return GENERIC
+        completed[response_name] = field_value
+    return completed
+
+
+def _list(item: Reader, value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        return GENERIC
+    completed = [item(element) for element in value]
+    return GENERIC if any(element is GENERIC for element in completed) else completed
+
+
+def _non_null(inner: Reader, value: Any) -> Any:
+    completed = inner(value)
+    return GENERIC if completed is None else completed
+
+
+def _leaf(coerce: Callable[[Any], Any], value: Any) -> Any:
+    if value is None:
+        return None
+    coerced = coerce(value)
+    return GENERIC if coerced is None or coerced is Undefined else coerced
+
+
+def _constant(value: str, _source: Any) -> str:
+    return value
