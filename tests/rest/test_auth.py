@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -9,6 +10,7 @@ import time
 import jwt
 import pytest
 
+from gateway.auth import VERIFIED_TOKENS, Tokens
 from tests.conftest import TEST_SECRET, USER_PASSWORD
 
 
@@ -117,3 +119,28 @@ async def test_token_issued_before_a_password_change_is_refused(client, alice):
     assert (await _login(client, alice["email"], USER_PASSWORD)).status_code == 401
     fresh = (await _login(client, alice["email"], "brand-new-pass")).json()["token"]
     assert (await _protected(client, fresh)).status_code == 200
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(client, alice):
+    # Checked tokens are kept by the process until they expire, never beyond.
+    now = int(time.time())
+    token = jwt.encode(_claims(alice["id"], exp=now + 2), TEST_SECRET, "HS256")
+    assert (await _protected(client, token)).status_code == 200
+    await asyncio.sleep(max(now + 2 - time.time(), 0) + 0.05)
+    response = await _protected(client, token)
+    assert response.status_code == 401
+    assert response.json() == {"error": "Invalid token"}
+
+
+def test_checked_tokens_are_kept_within_a_bound(settings):
+    tokens = Tokens(settings)
+    subject = "0" * 24
+    first = tokens.issue(subject=subject, role="user", password_version=0)
+    claims = tokens.verify(first)
+    claims["role"] = "admin"  # a caller's copy: the kept claims stay as signed
+    assert tokens.verify(first)["role"] == "user"
+    for n in range(VERIFIED_TOKENS + 5):
+        tokens.verify(jwt.encode(_claims(subject, pwv=n), TEST_SECRET, "HS256"))
+    assert len(tokens._verified) == VERIFIED_TOKENS
+    assert first not in tokens._verified  # the oldest went first
+    assert tokens.verify(first)["sub"] == subject  # and is checked again when it returns
