@@ -18,7 +18,7 @@ import re
 import sys
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -53,7 +53,6 @@ class RequestInfo:
 
     request_id: str
     subject: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _current: ContextVar[RequestInfo | None] = ContextVar("gateway_request", default=None)
@@ -123,22 +122,28 @@ class Metrics:
             "gateway_graphql_operations", "GraphQL operations", ["operation", "type"],
             registry=self.registry,
         )  # fmt: skip
-        self._children: dict[tuple[Any, ...], Any] = {}
-
-    def _child(self, metric: Any, labels: tuple[str, ...]) -> Any:
-        key = (metric, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+        self._counters: dict[tuple[Any, ...], Any] = {}
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def count(self, counter: Counter, *labels: str) -> None:
         """Add one to ``counter``'s child of these labels."""
-        self._child(counter, labels).inc()
+        key = (counter, *labels)
+        child = self._counters.get(key)
+        if child is None:
+            child = self._counters[key] = counter.labels(*labels)
+        child.inc()
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self._child(self.requests, (route, method, str(status))).inc()
-        self._child(self.latency, (route, method)).observe(seconds)
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class DatabaseCommandCounter(monitoring.CommandListener):
@@ -247,7 +252,6 @@ class RequestContext:
                     "duration_ms": round(elapsed * 1000, 2),
                     "subject": info.subject,
                     "client": (scope.get("client") or ("-",))[0],
-                    **info.extra,
                 }
             },
         )

@@ -21,7 +21,7 @@ import bson
 from bson import ObjectId
 from bson.codec_options import CodecOptions
 
-from gateway.db import Collection, count, find_page
+from gateway.db import Collection, Document, aggregate, count, find_page
 from gateway.errors import ValidationFailed
 
 __all__ = [
@@ -41,7 +41,6 @@ MAX_PAGE_SIZE = 100
 DEFAULT_CONNECTION_SIZE = 20
 
 T = TypeVar("T")
-Document = dict[str, Any]
 Convert = Callable[[Document], T]
 
 
@@ -188,6 +187,9 @@ class Connection(Generic[T]):
 
 
 _CURSOR_VALUE_TYPES = (str, int, float, datetime, ObjectId)
+# Room for the ties of a cursor's value in the answer's first batch; more ties
+# cost a second read (see ``db.aggregate``), never a wrong page.
+_FEW_TIES = 100
 _CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)  # dates as stored ones read
 
 
@@ -239,8 +241,10 @@ async def _fetch_from(
     Past a cursor on a sort field, this asks two plain questions, the ties of the
     cursor's value and the values beyond it, instead of one ``$or``: the
     embedded server evaluates ``$or`` (and ``_id`` ranges) document by document,
-    which made a deep page some 60 times dearer than the first. Both shapes use
-    the sort index on a real MongoDB; ties are few for these fields.
+    which made a deep page some 60 times dearer than the first. Both go in one
+    aggregation (the ties, then a ``$unionWith`` of the rest), which cost the
+    embedded server 1.1 ms against 1.5 ms for two commands. Both shapes use the
+    sort index on a real MongoDB; ties are few for these fields.
     """
     spec = sort.spec(order)
     if start is None:
@@ -254,12 +258,19 @@ async def _fetch_from(
     if sort.field in query:  # the filter constrains the sort field itself: combine safely
         ties_query = {"$and": [query, {sort.field: value}]}
         rest_query = {"$and": [query, {sort.field: {op: value}}]}
-    ties, rest = await asyncio.gather(
-        collection.find(ties_query).sort([("_id", order)]).to_list(None),
-        find_page(collection, rest_query, spec, limit),
-    )
-    after = [doc for doc in ties if _past((value, doc["_id"]), (value, oid), order)]
-    return (after + rest)[:limit]
+    rest = [{"$match": rest_query}, {"$sort": dict(spec)}, {"$limit": limit}]
+    pipeline: list[Document] = [
+        {"$match": ties_query},
+        {"$sort": {"_id": order}},
+        {"$unionWith": {"coll": collection.name, "pipeline": rest}},
+    ]
+    docs = await aggregate(collection, pipeline, batch_size=limit + _FEW_TIES)
+    after = [
+        doc
+        for doc in docs
+        if doc.get(sort.field) != value or _past((value, doc["_id"]), (value, oid), order)
+    ]
+    return after[:limit]
 
 
 async def cursor_page(

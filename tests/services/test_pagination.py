@@ -63,6 +63,34 @@ async def test_cursor_pages_cover_everything_once_in_order(core, field, descendi
     assert [p.id for p in back] == [p.id for p in seen]
 
 
+async def test_cursor_pages_through_more_ties_than_one_batch_holds(core):
+    # 130 products of one price, then cheaper ones: a cursor inside the ties, and ties
+    # beyond the first answer's room for them (``_FEW_TIES``) on a real MongoDB.
+    for i in range(130):
+        await core.products.create(
+            OPERATOR, ProductCreate(name=f"same-{i}", category="c", price=2.0)
+        )
+    for i in range(5):
+        await core.products.create(
+            OPERATOR, ProductCreate(name=f"less-{i}", category="c", price=1.0)
+        )
+    seen, after = [], None
+    while True:
+        page = await core.products.connection(
+            CursorArgs(first=40, after=after), sort_field="price", descending=True
+        )
+        seen.extend(page.nodes)
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert len(seen) == 135
+    assert len({p.id for p in seen}) == 135
+    assert [p.price for p in seen] == [2.0] * 130 + [1.0] * 5
+    assert [p.id for p in seen] == sorted((p.id for p in seen[:130]), reverse=True) + sorted(
+        (p.id for p in seen[130:]), reverse=True
+    )
+
+
 async def test_cursor_filtered_by_category_counts_the_filter(core):
     await _products(core)
     page = await core.products.connection(CursorArgs(first=100), category="odd")
