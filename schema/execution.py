@@ -19,22 +19,32 @@ and unions, or selections using ``@defer``/``@stream``.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
+    BREAK,
+    FragmentDefinitionNode,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    Node,
+    OperationDefinitionNode,
     Undefined,
+    Visitor,
     is_leaf_type,
+    visit,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import AwaitableOrValue, Path
 from graphql.type import GraphQLResolveInfo
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 __all__ = ["LeanExecutionContext"]
 
@@ -57,6 +67,9 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # identity of the field's nodes, kept alive alongside.
         self._readers: dict[tuple[GraphQLOutputType, int], tuple[FieldDetailsList, Reader | None]]
         self._readers = {}
+        self._shared = (
+            _shared_readers(self.operation, self.fragment_definitions) if self._direct else None
+        )
 
     def complete_value(
         self,
@@ -86,9 +99,20 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (return_type, id(field_details_list))
         cached = self._readers.get(key)
         if cached is None:
-            cached = (field_details_list, self._build(return_type, field_details_list))
+            cached = (field_details_list, self._shared_reader(return_type, field_details_list))
             self._readers[key] = cached
         return cached[1]
+
+    def _shared_reader(
+        self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> Reader | None:
+        """The reader of an earlier request with the same operation, if it may be shared."""
+        if self._shared is None:
+            return self._build(return_type, field_details_list)
+        key = (return_type, *(id(details.node) for details in field_details_list))
+        if key not in self._shared:
+            self._shared[key] = self._build(return_type, field_details_list)
+        return self._shared[key]
 
     def _build(
         self, type_: GraphQLOutputType, field_details_list: FieldDetailsList
@@ -96,6 +120,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A reader for values of ``type_`` under these field nodes, or None if
         some part of the selection needs graphql-core."""
         if isinstance(type_, GraphQLNonNull):
+            if is_leaf_type(type_.of_type):
+                return functools.partial(_non_null_leaf, type_.of_type.coerce_output_value)
             inner = self._reader(type_.of_type, field_details_list)
             return None if inner is None else functools.partial(_non_null, inner)
         if isinstance(type_, GraphQLList):
@@ -113,21 +139,69 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set, new_defer_usages, *_ = self.collect_subfields(type_, field_details_list)
         if new_defer_usages:
             return None
-        fields: list[tuple[str, Reader]] = []
+        fields: list[tuple[str, Reader, Reader]] = []
         for response_name, sub_fields in grouped_field_set.items():
             node = sub_fields[0].node
             name = node.name.value
             if name == "__typename":
-                fields.append((response_name, functools.partial(_constant, type_.name)))
+                fields.append((response_name, functools.partial(_constant, type_.name), _same))
                 continue
             field = self.schema.get_field(type_, name)
             if field is None or field.args or node.arguments or not _is_attribute(field.resolve):
                 return None
-            value = self._reader(field.type, sub_fields)
-            if value is None:
+            complete = self._reader(field.type, sub_fields)
+            if complete is None:
                 return None
-            fields.append((response_name, _field(field.resolve, value)))
+            fields.append((response_name, _getter(field), complete))
         return functools.partial(_object, fields)
+
+
+# Readers outlive their request where that is safe: which fields an operation
+# without directives selects depends on its nodes alone, and one parsed
+# operation serves every request with the same text (``schema.schema``'s
+# document cache). Keyed by the operation's identity, which the entry keeps
+# alive (so the id is not reused) and bounded like that cache.
+SHARED_OPERATIONS = 256
+_Shared = dict[tuple[Any, ...], Reader | None]
+_shared: dict[int, tuple[OperationDefinitionNode, _Shared | None]] = {}
+
+
+def _shared_readers(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> _Shared | None:
+    """The readers shared by the requests of ``operation``; None if it uses directives."""
+    entry = _shared.get(id(operation))
+    if entry is None or entry[0] is not operation:
+        if len(_shared) >= SHARED_OPERATIONS:
+            _shared.clear()
+        static = not _has_directives(operation, *fragments.values())
+        entry = _shared[id(operation)] = (operation, {} if static else None)
+    return entry[1]
+
+
+def _has_directives(*nodes: Node) -> bool:
+    """Whether any of ``nodes`` holds a directive (``@include(if: $v)``, ``@defer``) or a
+    fragment takes variables: then what is selected may change from request to request."""
+    found = False
+
+    class Finder(Visitor):
+        def enter_directive(self, *_: Any) -> Any:
+            nonlocal found
+            found = True
+            return BREAK
+
+        def enter_fragment_definition(self, node: FragmentDefinitionNode, *_: Any) -> Any:
+            nonlocal found
+            if node.variable_definitions:
+                found = True
+                return BREAK
+            return None
+
+    for node in nodes:
+        visit(node, Finder())
+        if found:
+            return True
+    return False
 
 
 @functools.cache
@@ -140,19 +214,22 @@ def _is_attribute(resolve: Any) -> bool:
     return getattr(resolve, "_is_default", False) is True
 
 
-def _field(resolve: Any, complete: Reader) -> Reader:
-    def read(source: Any) -> Any:
-        return complete(resolve(source, None))
+def _getter(field: GraphQLField) -> Reader:
+    """What the field's resolver does: read the attribute (Strawberry's default
+    resolver, ``getattr``, unless the schema's configuration says otherwise)."""
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if isinstance(definition, StrawberryField) and definition.default_resolver is getattr:
+        return operator.attrgetter(definition.python_name)
+    resolve = cast("Callable[..., Any]", field.resolve)  # set: see ``_is_attribute``
+    return functools.partial(resolve, info=None)
 
-    return read
 
-
-def _object(fields: list[tuple[str, Reader]], value: Any) -> Any:
+def _object(fields: list[tuple[str, Reader, Reader]], value: Any) -> Any:
     if value is None:
         return None
     completed = {}
-    for response_name, read in fields:
-        field_value = read(value)
+    for response_name, get, complete in fields:
+        field_value = complete(get(value))
         if field_value is GENERIC:
             return GENERIC
         completed[response_name] = field_value
@@ -165,7 +242,8 @@ def _list(item: Reader, value: Any) -> Any:
     if not isinstance(value, list | tuple):
         return GENERIC
     completed = [item(element) for element in value]
-    return GENERIC if any(element is GENERIC for element in completed) else completed
+    # Completed values are dicts, lists, scalars and None: ``in`` finds GENERIC by identity.
+    return GENERIC if GENERIC in completed else completed
 
 
 def _non_null(inner: Reader, value: Any) -> Any:
@@ -178,6 +256,18 @@ def _leaf(coerce: Callable[[Any], Any], value: Any) -> Any:
         return None
     coerced = coerce(value)
     return GENERIC if coerced is None or coerced is Undefined else coerced
+
+
+def _non_null_leaf(coerce: Callable[[Any], Any], value: Any) -> Any:
+    """``_non_null`` over ``_leaf``, in one call (most fields are non-null scalars)."""
+    if value is None:
+        return GENERIC
+    coerced = coerce(value)
+    return GENERIC if coerced is None or coerced is Undefined else coerced
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _constant(value: str, _source: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import operator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -12,9 +13,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from gateway.models import ProductCreate
 from resolvers import graphql_schema
 from schema.execution import LeanExecutionContext
 from schema.scalars import SCALARS
+from tests.conftest import OPERATOR
+from tests.graphql.support import data
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
@@ -192,3 +196,57 @@ async def test_an_extension_that_wraps_resolvers_still_sees_every_field():
 
 def test_the_gateway_schema_executes_through_it(settings):
     assert graphql_schema(settings).execution_context_class is LeanExecutionContext
+
+
+INCLUDED = """query($full: Boolean!) {
+  products(first: 5) { nodes { name price @include(if: $full) ...More } }
+}
+fragment More on Product { category @skip(if: $full) }"""
+
+
+async def test_readers_are_shared_only_by_requests_that_select_the_same_fields(client, services):
+    for n in range(3):
+        await services.products.create(
+            OPERATOR, ProductCreate(name=f"p{n}", category="c", price=float(n))
+        )
+    plain = "{ products(first: 5) { nodes { name price } } }"
+    first = await data(client, plain)
+    assert await data(client, plain) == first  # the same document: its readers are reused
+    assert all(set(node) == {"name", "price"} for node in first["products"]["nodes"])
+    # One document, two selections: a reader built for one must not answer the other.
+    full = await data(client, INCLUDED, {"full": True})
+    short = await data(client, INCLUDED, {"full": False})
+    again = await data(client, INCLUDED, {"full": True})
+    assert all(set(node) == {"name", "price"} for node in full["products"]["nodes"])
+    assert all(set(node) == {"name", "category"} for node in short["products"]["nodes"])
+    assert again == full
+
+
+@strawberry.type
+class Row:
+    key: str
+    count: int | None
+
+
+@strawberry.type
+class RowQuery:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return [{"key": "a", "count": 1}, {"key": "b", "count": None}]  # type: ignore[list-item]
+
+
+async def test_a_schemas_own_default_resolver_is_the_one_used():
+    # Rows are dicts here, read by ``getitem`` as the configuration says, not ``getattr``.
+    lean, stock = (
+        strawberry.Schema(
+            query=RowQuery,
+            config=StrawberryConfig(default_resolver=operator.getitem),
+            execution_context_class=context,
+        )
+        for context in (LeanExecutionContext, StrawberryGraphQLCoreExecutionContext)
+    )
+    query = "{ rows { key count } }"
+    result = await lean.execute(query)
+    assert result.errors is None
+    assert result.data == {"rows": [{"key": "a", "count": 1}, {"key": "b", "count": None}]}
+    assert result.data == (await stock.execute(query)).data
