@@ -187,7 +187,10 @@ class Connection(Generic[T]):
 
 
 _CURSOR_VALUE_TYPES = (str, int, float, datetime, ObjectId)
-# Room for the ties of a cursor's value in the answer's first batch; more ties
+# Ties of a cursor's value read along with the page after it: the cursor's own
+# document and one more. More ties before the cursor cost a second query.
+_LEADING_TIES = 2
+# Room for the ties of a cursor's value in that query's first batch; more ties
 # cost a second read (see ``db.aggregate``), never a wrong page.
 _FEW_TIES = 100
 _CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)  # dates as stored ones read
@@ -238,39 +241,50 @@ async def _fetch_from(
 ) -> list[Document]:
     """Up to ``limit`` documents strictly after ``start`` in ``order``.
 
-    Past a cursor on a sort field, this asks two plain questions, the ties of the
-    cursor's value and the values beyond it, instead of one ``$or``: the
-    embedded server evaluates ``$or`` (and ``_id`` ranges) document by document,
-    which made a deep page some 60 times dearer than the first. Both go in one
-    aggregation (the ties, then a ``$unionWith`` of the rest), which cost the
-    embedded server 1.1 ms against 1.5 ms for two commands. Both shapes use the
-    sort index on a real MongoDB; ties are few for these fields.
+    Past a cursor on a sort field, the page is read from the cursor's value on
+    (``$lte``/``$gte``), with room for a few ties of that value that come
+    before the cursor (the cursor's own document among them), which are
+    dropped here. Only when more ties precede the cursor than that room holds
+    are the ties and the values beyond asked apart, in one aggregation (the
+    ties, then a ``$unionWith`` of the rest). Never one ``$or``: the embedded
+    server evaluates ``$or`` (and ``_id`` ranges) document by document, which
+    made a deep page some 60 times dearer than the first. Both shapes use the
+    sort index on a real MongoDB; on the embedded server the first cost 0.57 ms
+    of its CPU, the second 0.70 ms, a first page 0.53 ms.
     """
     spec = sort.spec(order)
     if start is None:
         return await find_page(collection, query, spec, limit)
     value, oid = start
-    op = "$gt" if order == 1 else "$lt"
+    op, inclusive = ("$gt", "$gte") if order == 1 else ("$lt", "$lte")
     if sort.field == "_id":
         return await find_page(collection, {**query, "_id": {op: oid}}, spec, limit)
-    ties_query = {**query, sort.field: value}
-    rest_query = {**query, sort.field: {op: value}}
-    if sort.field in query:  # the filter constrains the sort field itself: combine safely
-        ties_query = {"$and": [query, {sort.field: value}]}
-        rest_query = {"$and": [query, {sort.field: {op: value}}]}
-    rest = [{"$match": rest_query}, {"$sort": dict(spec)}, {"$limit": limit}]
+    docs = await find_page(
+        collection, _with(query, sort.field, {inclusive: value}), spec, limit + _LEADING_TIES
+    )
+    after = [doc for doc in docs if _past(_key(sort, doc), (value, oid), order)]
+    if len(after) >= limit or len(docs) < limit + _LEADING_TIES:
+        return after[:limit]
+    rest = [
+        {"$match": _with(query, sort.field, {op: value})},
+        {"$sort": dict(spec)},
+        {"$limit": limit},
+    ]
     pipeline: list[Document] = [
-        {"$match": ties_query},
+        {"$match": _with(query, sort.field, value)},
         {"$sort": {"_id": order}},
         {"$unionWith": {"coll": collection.name, "pipeline": rest}},
     ]
     docs = await aggregate(collection, pipeline, batch_size=limit + _FEW_TIES)
-    after = [
-        doc
-        for doc in docs
-        if doc.get(sort.field) != value or _past((value, doc["_id"]), (value, oid), order)
-    ]
+    after = [doc for doc in docs if _past(_key(sort, doc), (value, oid), order)]
     return after[:limit]
+
+
+def _with(query: Document, field: str, condition: Any) -> Document:
+    """``query`` and ``{field: condition}``, also when the query constrains ``field``."""
+    if field in query:
+        return {"$and": [query, {field: condition}]}
+    return {**query, field: condition}
 
 
 async def cursor_page(
