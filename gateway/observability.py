@@ -10,6 +10,7 @@ caller's subject (never the token), and counts requests and latencies.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import json
 import logging
@@ -17,11 +18,15 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from pymongo import monitoring
 
 from gateway.errors import RequestTimeout
@@ -98,22 +103,16 @@ def configure_logging(level: str) -> None:
 class Metrics:
     """The gateway's Prometheus metrics, in a registry of its own (one per app).
 
-    The labelled children are kept (``count`` and ``observe_request``), so the
-    hot path does one dict lookup instead of prometheus_client's label
-    resolution; every label value is from a bounded set.
+    The labelled children of counters are kept (``count``), so the hot path
+    does one dict lookup instead of prometheus_client's label resolution;
+    every label value is from a bounded set. Requests are counted by
+    ``RequestStats``.
     """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "gateway_http_requests", "HTTP requests", ["route", "method", "status"],
-            registry=self.registry,
-        )  # fmt: skip
-        self.latency = Histogram(
-            "gateway_http_request_duration_seconds", "HTTP request latency", ["route", "method"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )  # fmt: skip
+        self.requests = RequestStats(LATENCY_BUCKETS)
+        self.registry.register(self.requests)
         self.db_commands = Counter(
             "gateway_db_commands", "Database commands", ["collection", "command"],
             registry=self.registry,
@@ -123,7 +122,6 @@ class Metrics:
             registry=self.registry,
         )  # fmt: skip
         self._counters: dict[tuple[Any, ...], Any] = {}
-        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def count(self, counter: Counter, *labels: str) -> None:
         """Add one to ``counter``'s child of these labels."""
@@ -134,16 +132,55 @@ class Metrics:
         child.inc()
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.observe(route, method, status, seconds)
+
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class RequestStats(Collector):
+    """HTTP requests by route, method and status, and their latency by route and method.
+
+    Kept as plain numbers, rendered as a counter and a histogram when scraped:
+    prometheus_client's own metrics take a lock on every update, which cost
+    1.4 us a request, a third of the request layer's own work. The event loop
+    is the only writer, and scrapes are served on it.
+    """
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self._bounds = buckets
+        self._counts: dict[tuple[str, str, int], int] = {}
+        # Per route and method: a count per bucket (the last is +Inf), then the sum.
+        self._latency: dict[tuple[str, str], list[float]] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)
-        children = self._request_children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(route, method, str(status)),
-                self.latency.labels(route, method),
+        self._counts[key] = self._counts.get(key, 0) + 1
+        latency = self._latency.get((route, method))
+        if latency is None:
+            latency = self._latency[route, method] = [0] * (len(self._bounds) + 1) + [0.0]
+        latency[bisect.bisect_left(self._bounds, seconds)] += 1  # le: the first bound >= it
+        latency[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "gateway_http_requests", "HTTP requests", labels=["route", "method", "status"]
+        )
+        for (route, method, status), count in list(self._counts.items()):
+            requests.add_metric([route, method, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "gateway_http_request_duration_seconds",
+            "HTTP request latency",
+            labels=["route", "method"],
+        )
+        bounds = [*map(floatToGoString, self._bounds), "+Inf"]
+        for (route, method), counts in list(self._latency.items()):
+            cumulative = itertools.accumulate(counts[:-1])
+            latency.add_metric(
+                [route, method], list(zip(bounds, cumulative, strict=True)), counts[-1]
             )
-            self._request_children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        yield latency
 
 
 class DatabaseCommandCounter(monitoring.CommandListener):

@@ -6,9 +6,10 @@ import json
 import logging
 
 import httpx
+import pytest
 
 from gateway.app import create_app
-from gateway.observability import JsonFormatter
+from gateway.observability import JsonFormatter, RequestStats
 from tests.conftest import running
 
 
@@ -55,9 +56,30 @@ async def test_metrics(settings, db):
     )
     assert 'route="/api/products/{product_id}",status="404"' in text
     assert 'route="unmatched",status="404"' in text
-    assert "gateway_http_request_duration_seconds_bucket" in text
+    histogram = 'method="GET",route="/api/products"}'
+    assert f'gateway_http_request_duration_seconds_bucket{{le="+Inf",{histogram} 1.0' in text
+    assert f"gateway_http_request_duration_seconds_count{{{histogram} 1.0" in text
+    assert "# TYPE gateway_http_requests_total counter" in text
     assert 'gateway_db_commands_total{collection="products",command="find"}' in text
     assert 'gateway_db_commands_total{collection="products",command="aggregate"}' in text
+
+
+def test_request_latency_is_counted_in_cumulative_buckets():
+    stats = RequestStats((0.01, 0.1, 1))
+    for seconds in (0.005, 0.01, 0.05, 2.0):  # a bound counts as inside its bucket
+        stats.observe("/r", "GET", 200, seconds)
+    stats.observe("/r", "GET", 404, 0.5)
+    requests, latency = stats.collect()
+    assert {
+        (s.labels["status"], s.value) for s in requests.samples if s.name.endswith("_total")
+    } == {
+        ("200", 4),
+        ("404", 1),
+    }
+    buckets = {s.labels["le"]: s.value for s in latency.samples if s.name.endswith("_bucket")}
+    assert buckets == {"0.01": 2, "0.1": 3, "1.0": 4, "+Inf": 5}
+    [total] = [s.value for s in latency.samples if s.name.endswith("_sum")]
+    assert total == pytest.approx(2.565)
 
 
 async def test_graphql_operations_are_counted_by_name(client):
