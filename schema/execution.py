@@ -6,7 +6,7 @@ machinery: a resolve-info tuple, a path, argument coercion and a chain of
 the many fields that only read an attribute (Strawberry's default resolver,
 no arguments), all of that ends in ``getattr`` and a scalar serializer. Where
 a whole selection is made of such fields, this context completes it with one
-plain function per field, built once per request, and hands the value back
+plain function per field, built once per operation, and hands the value back
 to graphql-core whenever anything would be an error (``null`` in a non-null
 field, a value a serializer refuses, an exception), so errors keep their
 message, path and location.
@@ -204,7 +204,6 @@ def _has_directives(*nodes: Node) -> bool:
     return False
 
 
-@functools.cache
 def _incremental(schema: GraphQLSchema) -> bool:
     return any(schema.get_directive(name) for name in ("defer", "stream"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.db import Database, PerKey, per_key, utcnow
+from gateway.db import Database, PerKey, utcnow
 from gateway.models import PostCreate, PostOut
 from gateway.models.posts import MAX_POSTS_PER_USER
 from gateway.services.policy import Actor, require_signed_in
@@ -52,11 +52,6 @@ class PostService:
         }
         doc["_id"] = (await self._posts.insert_one(doc)).inserted_id
         return to_post(doc)
-
-    async def for_authors(self, author_ids: list[str]) -> dict[str, list[PostOut]]:
-        """Each author's newest posts (at most 100 each), in one query for all of them."""
-        (docs,) = await per_key(author_ids, self.newest_by_author)
-        return by_author(author_ids, docs)
 
     async def delete_by_author(self, author_id: str) -> None:
         await self._posts.delete_many({"authorId": author_id})

@@ -7,7 +7,7 @@ from typing import Any
 from msgspec import UNSET
 from pymongo import ReturnDocument
 
-from gateway.db import Database, PerKey, per_key, stamped
+from gateway.db import Database, PerKey, stamped
 from gateway.models import ProfileOut, ProfileUpdate
 from gateway.services.policy import Actor, require_signed_in
 
@@ -28,11 +28,6 @@ class ProfileService:
         self._profiles = db["profiles"]
         # Each user's profile, if any (for ``per_key``; see ``by_user``).
         self.of_user = PerKey(self._profiles, "userId")
-
-    async def for_users(self, user_ids: list[str]) -> dict[str, ProfileOut]:
-        """The profiles of those of ``user_ids`` that have one, in one query."""
-        (docs,) = await per_key(user_ids, self.of_user)
-        return by_user(docs)
 
     async def update(self, actor: Actor | None, data: ProfileUpdate) -> ProfileOut:
         """Create or change the caller's own profile.

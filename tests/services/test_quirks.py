@@ -33,7 +33,7 @@ async def test_references_are_stored_as_strings(core, driver_db):
     # The services store references as strings, which match everywhere.
     author = Actor(id=str(ObjectId()), role="user", email="a@x.io", name="A")
     await core.posts.create(author, PostCreate(title="Hello"))
-    posts = await core.posts.for_authors([author.id])
+    posts, _ = await core.users.relations([author.id], posts=True, profile=False)
     assert [p.title for p in posts[author.id]] == ["Hello"]
 
 
