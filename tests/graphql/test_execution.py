@@ -131,8 +131,8 @@ async def test_plain_fields_answer_what_graphql_core_answers():
     lean, stock = await both(EVERYTHING)
     assert lean.errors is None
     assert lean.data == stock.data
-    first_leaf = lean.data["branches"][2]["leaves"][1]
-    assert first_leaf == {
+    second_leaf = lean.data["branches"][2]["leaves"][1]
+    assert second_leaf == {
         "label": "leaf 1",
         "size": None,
         "colour": "BLUE",
