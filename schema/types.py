@@ -1,8 +1,8 @@
 """Object types: each mirrors a msgspec model of ``gateway.models`` through one converter.
 
-Relations asked of many parents cost one query each: ``Post.author`` through
-the request's DataLoader, a user's ``posts`` and ``profile`` in ``users_of``,
-before the users are returned.
+Relations asked of many parents cost one query: ``Post.author`` through the
+request's DataLoader, a user's ``posts`` and ``profile`` together in
+``users_of``, before the users are returned.
 The loaders are built per request by ``resolvers.loaders``; this module only
 states what it needs of them (``RelationLoaders``), so ``schema`` never
 imports ``resolvers``.
@@ -91,7 +91,7 @@ class UserType:
 async def users_of(info: AnyInfo, users: Sequence[User], *paths: Path) -> list[UserType]:
     """``users`` as GraphQL users, with the relations selected under ``paths`` already loaded.
 
-    Relations are loaded here, one query each for all the users at once
+    Relations are loaded here, in one query for all the users at once
     (``RelationLoaders.relations``), rather than by resolvers of their own: an
     async resolver costs a coroutine, a task and an ``Info`` per parent, which
     made a 20-user query with posts and profiles several times dearer than the
