@@ -131,9 +131,6 @@ class Metrics:
             child = self._counters[key] = counter.labels(*labels)
         child.inc()
 
-    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.observe(route, method, status, seconds)
-
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -267,7 +264,7 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
             method = scope["method"]
-            self._metrics.observe_request(route, method, status, elapsed)
+            self._metrics.requests.observe(route, method, status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 self._log(scope, info, route, status, elapsed)
             _current.reset(token)
