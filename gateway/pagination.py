@@ -1,9 +1,10 @@
 """Pagination, written once: offset pages (REST) and keyset cursors (GraphQL connections).
 
-Cursors are opaque (base64url of a small BSON document) and carry the sort
-they were made under, the sort key's value and the ``_id`` tie-breaker, so a
-deep page costs the same as the first one (no ``skip``) and a cursor from one
-sort is refused under another.
+Cursors are opaque (base64url of a small BSON document and its HMAC) and
+carry the sort key's value and the ``_id`` tie-breaker, so a deep page costs
+the same as the first one (no ``skip``). The signature covers the collection
+and the sort they were made under, so a cursor from another list or sort, or
+one a client made or changed, is refused as bad input before it is used.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
+import hmac
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 import bson
@@ -25,9 +28,11 @@ from gateway.db import Collection, Document, aggregate, count, find_page
 from gateway.errors import ValidationFailed
 
 __all__ = [
+    "MAX_CURSOR_LENGTH",
     "MAX_PAGE_SIZE",
     "Connection",
     "CursorArgs",
+    "CursorCodec",
     "Edge",
     "OffsetPage",
     "PageParams",
@@ -109,10 +114,15 @@ async def offset_page(
 
 @dataclass(frozen=True, slots=True)
 class SortKey:
-    """Sort by ``field`` then ``_id``, both in ``direction`` (1 or -1)."""
+    """Sort by ``field`` then ``_id``, both in ``direction`` (1 or -1).
+
+    ``kind`` is the type(s) ``field`` holds; a cursor's value of another type
+    (``bool`` never counts as ``int``) is refused rather than compared.
+    """
 
     field: str = "_id"
     direction: Literal[1, -1] = 1
+    kind: type | tuple[type, ...] = ObjectId
 
     @property
     def tag(self) -> str:
@@ -153,18 +163,20 @@ class CursorArgs:
 class Edge(Generic[T]):
     """A node and where it sits; its cursor is encoded only when asked for."""
 
-    __slots__ = ("_cursor", "_doc", "_sort", "node")
+    __slots__ = ("_cursor", "_doc", "_encode", "node")
 
-    def __init__(self, node: T, sort: SortKey, doc: Mapping[str, Any]) -> None:
+    def __init__(
+        self, node: T, encode: Callable[[Mapping[str, Any]], str], doc: Mapping[str, Any]
+    ) -> None:
         self.node = node
-        self._sort = sort
+        self._encode = encode
         self._doc = doc
         self._cursor: str | None = None
 
     @property
     def cursor(self) -> str:
         if self._cursor is None:
-            self._cursor = encode_cursor(self._sort, self._doc)
+            self._cursor = self._encode(self._doc)
         return self._cursor
 
 
@@ -186,7 +198,6 @@ class Connection(Generic[T]):
         return self.edges[-1].cursor if self.edges else None
 
 
-_CURSOR_VALUE_TYPES = (str, int, float, datetime, ObjectId)
 # Ties of a cursor's value read along with the page after it: the cursor's own
 # document and one more. More ties before the cursor cost a second query.
 _LEADING_TIES = 2
@@ -194,32 +205,64 @@ _LEADING_TIES = 2
 # cost a second read (see ``db.aggregate``), never a wrong page.
 _FEW_TIES = 100
 _CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)  # dates as stored ones read
+_TAG_BYTES = 16
+# Room for the longest cursor made: a 200-character name of 4-byte characters
+# comes to about 1,130. Anything longer is refused before it is decoded.
+MAX_CURSOR_LENGTH = 2048
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def encode_cursor(sort: SortKey, doc: Mapping[str, Any]) -> str:
-    raw = bson.encode({"k": sort.tag, "v": doc.get(sort.field), "i": doc["_id"]})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class CursorCodec:
+    """Signs cursors (HMAC-SHA256, tag cut to 16 bytes) so that only the gateway's own are read.
 
-
-def decode_cursor(sort: SortKey, cursor: str, name: str) -> tuple[Any, ObjectId]:
-    """Read a cursor made under ``sort``.
-
-    Raises:
-        ValidationFailed: not a cursor of ours, or made under another sort.
+    The key is derived from the JWT secret, never the secret itself, so a
+    cursor reveals nothing usable against tokens.
     """
-    bad = ValidationFailed(f"Invalid cursor in {name}", [f"{name}: invalid cursor"])
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
-        data = bson.decode(raw, codec_options=_CODEC)
-    except (ValueError, binascii.Error, bson.errors.BSONError, UnicodeEncodeError):
-        raise bad from None
-    value, oid = data.get("v"), data.get("i")
-    if data.get("k") != sort.tag or not isinstance(oid, ObjectId):
-        raise bad
-    if not isinstance(value, _CURSOR_VALUE_TYPES) or isinstance(value, bool):
-        raise bad
-    return value, oid
+
+    __slots__ = ("_key",)
+
+    def __init__(self, secret: str | None) -> None:
+        if not secret:
+            raise ValueError("cursors need the JWT secret: with_jwt_secret() must run first")
+        self._key = hmac.digest(secret.encode(), b"gateway cursor v1", "sha256")
+
+    def _tag(self, scope: str, sort: SortKey, payload: bytes) -> bytes:
+        message = f"{scope}\0{sort.tag}\0".encode() + payload
+        return hmac.digest(self._key, message, "sha256")[:_TAG_BYTES]
+
+    def encode(self, scope: str, sort: SortKey, doc: Mapping[str, Any]) -> str:
+        """The cursor of ``doc`` in collection ``scope`` under ``sort``."""
+        payload = bson.encode({"v": doc.get(sort.field), "i": doc["_id"]})
+        raw = payload + self._tag(scope, sort, payload)
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode(self, scope: str, sort: SortKey, cursor: str, name: str) -> tuple[Any, ObjectId]:
+        """The value and ``_id`` of a cursor made by ``encode(scope, sort, ...)``.
+
+        Raises:
+            ValidationFailed: anything else, named after the argument ``name``.
+        """
+        bad = ValidationFailed("Invalid cursor", [f"{name}: invalid cursor"])
+        if len(cursor) > MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(cursor):
+            raise bad
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (ValueError, binascii.Error):
+            raise bad from None
+        payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
+        if not payload or not hmac.compare_digest(tag, self._tag(scope, sort, payload)):
+            raise bad
+        # Signed by us, so well formed; checked anyway should the key ever leak.
+        try:
+            data = bson.decode(payload, codec_options=_CODEC)
+        except bson.errors.BSONError:
+            raise bad from None
+        value, oid = data.get("v"), data.get("i")
+        if data.keys() != {"v", "i"} or not isinstance(oid, ObjectId):
+            raise bad
+        if not isinstance(value, sort.kind) or isinstance(value, bool):
+            raise bad
+        return value, oid
 
 
 def _key(sort: SortKey, doc: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -293,6 +336,7 @@ async def cursor_page(
     sort: SortKey,
     args: CursorArgs,
     convert: Convert[T],
+    cursors: CursorCodec,
     *,
     with_total: bool = True,
 ) -> Connection[T]:
@@ -305,8 +349,9 @@ async def cursor_page(
     backward = args.last is not None and args.first is None
     size = args.last if backward else args.first
     size = DEFAULT_CONNECTION_SIZE if size is None else size
-    after = decode_cursor(sort, args.after, "after") if args.after is not None else None
-    before = decode_cursor(sort, args.before, "before") if args.before is not None else None
+    scope = collection.name
+    after = None if args.after is None else cursors.decode(scope, sort, args.after, "after")
+    before = None if args.before is None else cursors.decode(scope, sort, args.before, "before")
     # Fetch from the cursor paged away from, in that direction; the other bounds the page.
     order: Literal[1, -1] = -sort.direction if backward else sort.direction
     start, end = (before, after) if backward else (after, before)
@@ -322,7 +367,8 @@ async def cursor_page(
     docs = docs[:size]
     if backward:
         docs.reverse()
-    edges = [Edge(convert(d), sort, d) for d in docs]
+    encode = functools.partial(cursors.encode, scope, sort)
+    edges = [Edge(convert(d), encode, d) for d in docs]
     return Connection(
         edges=edges,
         has_next_page=more if not backward else args.before is not None,

@@ -8,6 +8,7 @@ from gateway.auth import Passwords, Tokens
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.files import FileStore
+from gateway.pagination import CursorCodec
 from gateway.ratelimit import Limits, RateLimiter, Rules
 from gateway.services.auth import AuthService, LoginResult
 from gateway.services.contact import ContactService
@@ -55,15 +56,17 @@ class Services:
     def build(
         cls, db: Database, settings: Settings, passwords: Passwords, limiter: RateLimiter
     ) -> Services:
+        """Raises: ValueError: ``settings`` carry no JWT secret (see ``with_jwt_secret``)."""
+        cursors = CursorCodec(settings.jwt_secret)
         limits = Limits(limiter, Rules.from_settings(settings))
         posts = PostService(db)
         profiles = ProfileService(db)
-        users = UserService(db, passwords, posts, profiles, limits)
+        users = UserService(db, passwords, posts, profiles, limits, cursors)
         return cls(
             users=users,
             posts=posts,
             profiles=profiles,
-            products=ProductService(db),
+            products=ProductService(db, cursors),
             files=FileService(
                 FileStore(db),
                 max_file_bytes=settings.max_file_bytes,

@@ -13,6 +13,7 @@ from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import (
     Connection,
     CursorArgs,
+    CursorCodec,
     OffsetPage,
     PageParams,
     SortKey,
@@ -25,8 +26,13 @@ __all__ = ["PRODUCT_NOT_FOUND", "ProductService", "SortField"]
 
 PRODUCT_NOT_FOUND = "Product not found"
 SortField = Literal["createdAt", "price", "name"]
-# What each sort reads in the database (creation time as a number, see gateway.db).
-_SORT_KEYS: dict[SortField, str] = {"createdAt": "createdMs", "price": "price", "name": "name"}
+# What each sort reads in the database (creation time as a number, see gateway.db),
+# and the types stored there.
+_SORT_KEYS: dict[SortField, tuple[str, type | tuple[type, ...]]] = {
+    "createdAt": ("createdMs", int),
+    "price": ("price", (int, float)),
+    "name": ("name", str),
+}
 
 
 def to_product(doc: dict[str, Any]) -> Product:
@@ -47,8 +53,9 @@ def _filter(category: str | None) -> dict[str, Any]:
 
 
 class ProductService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cursors: CursorCodec) -> None:
         self._products = db["products"]
+        self._cursors = cursors
 
     async def page(self, category: str | None, params: PageParams) -> OffsetPage[Product]:
         return await offset_page(
@@ -65,9 +72,16 @@ class ProductService:
         with_total: bool = True,
     ) -> Connection[Product]:
         """Raises: ValidationFailed: bad paging arguments or cursor."""
-        sort = SortKey(_SORT_KEYS[sort_field], -1 if descending else 1)
+        stored, kind = _SORT_KEYS[sort_field]
+        sort = SortKey(stored, -1 if descending else 1, kind)
         return await cursor_page(
-            self._products, _filter(category), sort, args, to_product, with_total=with_total
+            self._products,
+            _filter(category),
+            sort,
+            args,
+            to_product,
+            self._cursors,
+            with_total=with_total,
         )
 
     async def get(self, product_id: str) -> Product:

@@ -26,6 +26,7 @@ from gateway.models import PostOut, ProfileOut, User, UserCreate, UserDetail, Us
 from gateway.pagination import (
     Connection,
     CursorArgs,
+    CursorCodec,
     OffsetPage,
     PageParams,
     SortKey,
@@ -64,8 +65,10 @@ class UserService:
         posts: PostService,
         profiles: ProfileService,
         limits: Limits,
+        cursors: CursorCodec,
     ) -> None:
         self._users = db["users"]
+        self._cursors = cursors
         self._passwords = passwords
         self._posts = posts
         self._profiles = profiles
@@ -86,9 +89,10 @@ class UserService:
         return await cursor_page(
             self._users,
             {},
-            SortKey("createdMs"),
+            SortKey("createdMs", kind=int),
             args,
             lambda d: to_user(d, viewer),
+            self._cursors,
             with_total=with_total,
         )
 
