@@ -56,9 +56,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
     graphql_max_aliases: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 30
-    graphql_max_tokens: Annotated[int, msgspec.Meta(ge=500, le=1_000_000)] = 5000
-    graphql_introspection: bool = True
-    graphiql: bool = True
+    # Parsing costs some 10 us a token: 2,000 keep it near 20 ms.
+    graphql_max_tokens: Annotated[int, msgspec.Meta(ge=500, le=1_000_000)] = 2000
+    # Largest GraphQL document, in UTF-8 bytes (refused before it is read).
+    graphql_max_document_bytes: Annotated[int, msgspec.Meta(ge=1024, le=16 * MIB)] = 32 * 1024
+    # Most an operation may cost (schema/cost.py): fields, times the items of their lists.
+    graphql_max_cost: Annotated[int, msgspec.Meta(ge=1, le=100_000_000)] = 20_000
+    # Unset: on in development, off in production.
+    graphql_introspection: bool | None = None
+    graphiql: bool | None = None
+    graphql_suggestions: bool | None = None
+    # A file of the only operations that may run (hashes, or texts by hash); unset: any.
+    graphql_allowlist: str | None = None
     # Multipart parts per request (413 above): a file and a few fields is all it takes.
     multipart_max_parts: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 16
     # Seconds a client may leave a request body stalled before a 408.
@@ -69,7 +78,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_login_email: Rate = "10/300"
     rate_signup_ip: Rate = "20/3600"
     rate_contact_ip: Rate = "10/600"
-    rate_graphql_ip: Rate = "600/60"
+    # GraphQL points per client address: each operation counts its cost (at least 1).
+    rate_graphql_ip: Rate = "100000/60"
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
     trusted_proxies: str = "127.0.0.1"
 
@@ -78,11 +88,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.env == "development"
 
     @property
+    def graphql_introspection_enabled(self) -> bool:
+        return (
+            self.is_development
+            if self.graphql_introspection is None
+            else self.graphql_introspection
+        )
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_development if self.graphiql is None else self.graphiql
+
+    @property
+    def graphql_suggestions_enabled(self) -> bool:
+        return self.is_development if self.graphql_suggestions is None else self.graphql_suggestions
+
+    @property
     def data_path(self) -> Path:
         return Path(self.data_dir).resolve()
 
 
 _FIELDS = set(Settings.__struct_fields__)
+# Settings whose empty value means unset.
+_OPTIONAL = {
+    "mongodb_uri",
+    "jwt_secret",
+    "redis_url",
+    "graphql_allowlist",
+    "graphql_introspection",
+    "graphiql",
+    "graphql_suggestions",
+}
 _ERROR_FIELD = re.compile(r"at `\$\.(\w+)`")
 
 
@@ -94,7 +130,7 @@ def _normalise(name: str, value: str) -> object:
         return value.upper()
     if name == "env":
         return {"dev": "development", "prod": "production"}.get(value.lower(), value.lower())
-    if name in {"mongodb_uri", "jwt_secret", "redis_url"} and not value:
+    if name in _OPTIONAL and not value:
         return None
     return value
 

@@ -67,14 +67,14 @@ class Rules:
 
 
 class RateLimiter(Protocol):
-    async def count(self, rule: Rule, key: str, now: float) -> int:
-        """Add one hit to the current window of ``rule`` for ``key``; return its total."""
+    async def count(self, rule: Rule, key: str, now: float, points: int = 1) -> int:
+        """Add ``points`` to the current window of ``rule`` for ``key``; return its total."""
 
     async def close(self) -> None: ...
 
 
 async def hit(limiter: RateLimiter, rule: Rule | None, key: str | None) -> None:
-    """Count one hit; raise when it is over the rule's limit.
+    """Count one hit; raise when it takes the total over the rule's limit.
 
     Raises:
         RateLimited: with the seconds until the window ends as ``retry_after``.
@@ -93,11 +93,11 @@ class MemoryLimiter:
     def __init__(self) -> None:
         self._windows: dict[tuple[str, str], tuple[int, int, float]] = {}
 
-    async def count(self, rule: Rule, key: str, now: float) -> int:
+    async def count(self, rule: Rule, key: str, now: float, points: int = 1) -> int:
         window = int(now // rule.window)
         slot = (rule.name, key)
         current = self._windows.get(slot)
-        total = current[1] + 1 if current is not None and current[0] == window else 1
+        total = current[1] + points if current is not None and current[0] == window else points
         if current is None and len(self._windows) >= _MAX_KEYS:
             self._sweep(now)
         self._windows[slot] = (window, total, (window + 1) * rule.window)
@@ -120,14 +120,14 @@ class RedisLimiter:
 
         self._redis: Any = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
-    async def count(self, rule: Rule, key: str, now: float) -> int:
+    async def count(self, rule: Rule, key: str, now: float, points: int = 1) -> int:
         from redis.exceptions import RedisError
 
         window = int(now // rule.window)
         name = f"gateway:rate:{rule.name}:{key}:{window}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(name)
+                pipe.incrby(name, points)
                 pipe.expire(name, rule.window + 1)
                 total, _ = await pipe.execute()
         except RedisError as exc:
@@ -166,5 +166,16 @@ class Limits:
         await hit(self._limiter, self._rules.contact_ip, client)
 
     async def graphql(self, client: str | None) -> None:
-        """Raises: RateLimited: too many GraphQL requests from ``client``."""
+        """One point for a GraphQL request, before it is read.
+
+        Raises:
+            RateLimited: ``client`` has spent the points of the window.
+        """
         await hit(self._limiter, self._rules.graphql_ip, client)
+
+    async def graphql_spent(self, client: str | None, points: int) -> None:
+        """The rest of an operation's cost, once it has run: counted, never refused, so
+        that the client's next requests are refused sooner (GitHub's way with points)."""
+        rule = self._rules.graphql_ip
+        if rule is not None and client is not None:
+            await self._limiter.count(rule, client, time.time(), points)

@@ -1,7 +1,6 @@
 """The GraphQL front door: resolvers, DataLoaders, the context and the ``/graphql`` endpoint."""
 
 from litestar.types import ControllerRouterHandler
-from strawberry.extensions import DisableIntrospection
 
 from gateway.config import Settings
 from resolvers.controller import graphql_controller
@@ -15,17 +14,12 @@ __all__ = ["Mutation", "Query", "graphql_route_handlers", "graphql_schema"]
 
 
 def graphql_schema(settings: Settings) -> GatewaySchema:
-    """The gateway's schema, with ``settings``' depth and alias limits."""
+    """The gateway's schema, with ``settings``' limits."""
     return build_schema(
         Query,
         Mutation,
-        max_depth=settings.graphql_max_depth,
-        max_aliases=settings.graphql_max_aliases,
-        max_tokens=settings.graphql_max_tokens,
-        extensions=[
-            OperationHooks,
-            *([] if settings.graphql_introspection else [DisableIntrospection]),
-        ],
+        settings,
+        extensions=[OperationHooks],
     )
 
 
@@ -33,5 +27,5 @@ def graphql_route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     """``/graphql`` (queries, mutations, uploads, GraphiQL) and the explorer's assets."""
     return [
         graphql_controller(settings, graphql_schema(settings)),
-        *(graphiql_asset_handlers() if settings.graphiql else []),
+        *(graphiql_asset_handlers() if settings.graphiql_enabled else []),
     ]

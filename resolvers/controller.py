@@ -36,22 +36,30 @@ from litestar.status_codes import (
     HTTP_405_METHOD_NOT_ALLOWED,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import Dependencies
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.litestar.controller import GraphQLController
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
-from gateway.errors import RateLimited, ValidationFailed
+from gateway.errors import (
+    GatewayError,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
+from gateway.persisted import Allowlist, PersistedQueries, build_persisted_store, resolve
 from gateway.validation import decode_json_value
 from resolvers.context import Context, graphql_context
 from resolvers.graphiql import GRAPHIQL_CSP, graphiql_html
+from resolvers.multipart import operations_with_files
+from resolvers.negotiation import JSON, response_media_type
 from rest.errors import http_status
-from schema.errors import format_error
+from schema.errors import classify, format_error
 
 __all__ = ["GRAPHQL_PATH", "PREFLIGHT_HEADERS", "GatewayGraphQLController", "graphql_controller"]
 
@@ -62,26 +70,47 @@ PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
     "x-requested-with",
 )
-JSON = "application/json"
 MULTIPART = "multipart/form-data"
-INTERNAL = "INTERNAL_SERVER_ERROR"
 
 AnyRequest = Request[Any, Any, Any]
 
 
+class _ParametersInvalid(RequestRefused):
+    """The body or query string is not a GraphQL request (JSON, ``query``, ``variables``...):
+    a request error, whose status depends on the response's media type."""
+
+
+class _Refused(RequestRefused):
+    """Refused by HTTP's rules (type, size, preflight, multipart shape): its status stands."""
+
+
 def request_error(
+    request: AnyRequest,
     status_code: int,
-    message: str,
+    error: GatewayError,
     headers: dict[str, str] | None = None,
-    extensions: dict[str, object] | None = None,
-) -> Response[GraphQLHTTPResponse]:
-    """A refusal before GraphQL ran, shaped as a GraphQL response."""
-    error_code = "BAD_USER_INPUT" if status_code < HTTP_500_INTERNAL_SERVER_ERROR else INTERNAL
-    body: GraphQLHTTPResponse = {
-        "data": None,
-        "errors": [{"message": message, "extensions": extensions or {"code": error_code}}],
-    }
-    return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
+) -> Response[Any]:
+    """A refusal before GraphQL ran, shaped as a GraphQL response with no ``data``."""
+    body = {"errors": [{"message": error.message, "extensions": _extensions(error)}]}
+    media_type = response_media_type(request.headers.get("accept"))
+    return Response(
+        msgspec.json.encode(body), status_code=status_code, media_type=media_type, headers=headers
+    )
+
+
+def _extensions(error: GatewayError) -> dict[str, object]:
+    extensions = error.extensions
+    if isinstance(error, RateLimited | Unavailable):
+        extensions["retryAfter"] = error.retry_after
+    return extensions
+
+
+def _refusal_headers(error: GatewayError | None) -> dict[str, str]:
+    if isinstance(error, Unauthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, RateLimited | Unavailable):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
 
 
 class GatewayGraphQLController(GraphQLController[Context, None]):
@@ -93,7 +122,10 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     websocket_endpoint = None  # type: ignore[assignment]  # no subscriptions: no WebSocket route
     multipart_uploads_enabled = True
     debug: bool = False
+    suggestions: bool = True
     max_json_bytes: int = 0
+    persisted: ClassVar[PersistedQueries]
+    allowlist: ClassVar[Allowlist | None] = None
 
     @get(include_in_schema=False)
     async def handle_http_get(
@@ -110,21 +142,36 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     async def execute_request(
         self, request: AnyRequest, context: Any, root_value: Any
     ) -> Response[Any]:
+        request.state.graphql_context = context
         try:
             await context.services.limits.graphql(context.client)
         except RateLimited as exc:
-            retry = {"Retry-After": str(exc.retry_after)}
-            extensions = {**exc.extensions, "retryAfter": exc.retry_after}
-            return request_error(exc.status_code, exc.message, retry, extensions)
+            return request_error(request, exc.status_code, exc, _refusal_headers(exc))
         try:
             await self._admit(request)
             return await self.run(request, context=context, root_value=root_value)
+        except GatewayError as exc:  # persisted queries: unknown, mismatched, not allowed
+            return request_error(request, self._status(request, exc.status_code), exc)
         except RequestRefused as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError) and request.method == "GET":
-                return request_error(HTTP_405_METHOD_NOT_ALLOWED, exc.reason, {"Allow": "POST"})
-            return request_error(exc.status_code, exc.reason)
+                headers = {"Allow": "POST"}
+                return request_error(
+                    request, HTTP_405_METHOD_NOT_ALLOWED, _bad_input(exc.reason), headers
+                )
+            status = exc.status_code
+            if not isinstance(exc, _Refused) and status == HTTP_400_BAD_REQUEST:
+                status = self._status(request, status)
+            return request_error(request, status, _bad_input(exc.reason))
         except HTTPException as exc:  # Litestar's, reading the body: too large, bad multipart
-            return request_error(http_status(exc), exc.detail, exc.headers)
+            return request_error(request, http_status(exc), _bad_input(exc.detail), exc.headers)
+
+    @staticmethod
+    def _status(request: AnyRequest, status: int) -> int:
+        """A GraphQL request error's status: 200 in ``application/json`` (the GraphQL over
+        HTTP specification's compatibility rule), ``status`` in its own media type."""
+        if response_media_type(request.headers.get("accept")) == JSON and status < 500:
+            return HTTP_200_OK
+        return status
 
     async def _admit(self, request: AnyRequest) -> None:
         """Refuse a POST that is not JSON or a preflighted multipart, or JSON over the limit."""
@@ -133,41 +180,121 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         media_type = request.content_type[0]
         if media_type == MULTIPART:
             if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
-                raise RequestRefused(
+                raise _Refused(
                     HTTP_400_BAD_REQUEST,
                     "Multipart requests need an Apollo-Require-Preflight header",
                 )
         elif media_type != JSON:
-            raise RequestRefused(
+            raise _Refused(
                 HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                 "Content-Type must be application/json or multipart/form-data",
             )
         elif len(await request.body()) > self.max_json_bytes:  # Strawberry reads it cached
-            raise RequestRefused(HTTP_413_REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large")
+            raise _Refused(HTTP_413_REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large")
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        """The request's parameters, checked, with a persisted query's text filled in."""
+        try:
+            data = await super().parse_http_body(request)
+        except _Refused:
+            raise
+        except RequestRefused as exc:
+            raise _ParametersInvalid(exc.status_code, exc.reason) from None
+        if isinstance(data, list):  # batching is off: Strawberry refuses lists before this
+            raise _ParametersInvalid(HTTP_400_BAD_REQUEST, "Batched requests are not supported")
+        if not isinstance(data.operation_name, str | None):
+            raise _ParametersInvalid(
+                HTTP_400_BAD_REQUEST, "The GraphQL operation's `operationName` must be a string"
+            )
+        data.query = await resolve(self.persisted, self.allowlist, data.query, data.extensions)
+        return data
+
+    async def parse_multipart(self, request: Any) -> dict[str, Any]:
+        try:
+            form = await request.get_form_data()
+        except ValueError:
+            raise _Refused(HTTP_400_BAD_REQUEST, "Unable to parse the multipart body") from None
+        try:
+            return operations_with_files(
+                self._form_json(form.form, "operations"),
+                self._form_json(form.form, "map"),
+                # Litestar hands every part over as "files": the files are the parts with one.
+                {name: part for name, part in form.files.items() if not isinstance(part, str)},
+            )
+        except ValidationFailed as exc:
+            raise _Refused(HTTP_400_BAD_REQUEST, exc.message) from None
+
+    def _form_json(self, form: Any, name: str) -> object:
+        value = form.get(name)
+        if not isinstance(value, str | bytes):
+            raise ValidationFailed(f"Multipart field '{name}' is missing")
+        try:
+            return self.parse_json(value)
+        except _ParametersInvalid as exc:
+            raise ValidationFailed(f"Multipart field '{name}': {exc.reason}") from None
 
     def decode_json(self, data: str | bytes) -> object:
         """The request's JSON, by the gateway's rules (msgspec; depth-limited)."""
         try:
             return decode_json_value(data)
         except ValidationFailed as exc:
-            raise RequestRefused(HTTP_400_BAD_REQUEST, exc.message) from None
+            raise _ParametersInvalid(HTTP_400_BAD_REQUEST, exc.message) from None
 
     def encode_json(self, data: object) -> bytes:
         return msgspec.json.encode(data)
 
     async def get_sub_response(self, request: AnyRequest) -> Response[Any]:
-        # A fresh one per request (Strawberry keeps one on the shared controller).
-        return Response(None)
+        # A fresh one per request (Strawberry keeps one on the shared controller),
+        # kept on the request so that ``process_result`` can set its status.
+        sub_response: Response[Any] = Response(None)
+        request.state.graphql_response = sub_response
+        return sub_response
 
     async def process_result(
         self, request: AnyRequest, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        response: GraphQLHTTPResponse = {"data": result.data}
-        if result.errors:
-            response["errors"] = [format_error(error, debug=self.debug) for error in result.errors]
+        response: GraphQLHTTPResponse = {}
+        errors = result.errors
+        refused = (
+            result.data is None and any(errors or ()) and all(e.path is None for e in errors or ())
+        )
+        if not refused:
+            response["data"] = result.data
+        if errors:
+            response["errors"] = [
+                format_error(error, debug=self.debug, suggestions=self.suggestions)
+                for error in errors
+            ]
         if result.extensions:
             response["extensions"] = result.extensions
+            cost = result.extensions.get("cost", 1)
+            if cost > 1 and not refused:
+                context: Context = request.state.graphql_context
+                await context.services.limits.graphql_spent(context.client, cost - 1)
+        sub_response: Response[Any] = request.state.graphql_response
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        if errors and result.data is None:
+            # Refused before it ran (its error's status), or failed whole for want
+            # of the database (503, as REST); other field errors are answered with 200.
+            first = classify(errors[0])
+            if refused or isinstance(first, Unavailable):
+                sub_response.headers.update(_refusal_headers(first))
+                status = 500 if first is None else first.status_code
+                sub_response.status_code = self._status(request, status)
         return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Any
+    ) -> Response[bytes]:
+        response = super().create_response(response_data, sub_response)
+        response.media_type = sub_response.media_type or MediaType.JSON
+        return response
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying a persisted query's hash is a query, not a visit.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     async def render_graphql_ide(self, request: AnyRequest) -> Response[str]:
         return Response(
@@ -177,13 +304,22 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         )
 
 
+def _bad_input(message: str) -> GatewayError:
+    return ValidationFailed(message)
+
+
 def graphql_controller(settings: Settings, graphql_schema: BaseSchema) -> type[Controller]:
     """The endpoint serving ``graphql_schema`` under ``settings``' limits."""
 
     class GraphQLEndpoint(GatewayGraphQLController):
         schema = graphql_schema
         debug = settings.is_development
-        graphql_ide = "graphiql" if settings.graphiql else None
+        suggestions = settings.graphql_suggestions_enabled
+        graphql_ide = "graphiql" if settings.graphiql_enabled else None
+        persisted = build_persisted_store(settings)
+        allowlist = (
+            Allowlist.load(settings.graphql_allowlist) if settings.graphql_allowlist else None
+        )
         max_json_bytes = settings.max_body_bytes
         # Room for a file at the upload limit plus an operation of the JSON limit;
         # the file service then holds the file itself to its limit exactly.

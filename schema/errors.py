@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 
 from graphql import GraphQLError, GraphQLFormattedError
@@ -32,6 +33,8 @@ INTERNAL_ERROR = "Internal server error"
 
 log = logging.getLogger("gateway.errors")
 
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
 
 def _cause(error: GraphQLError) -> BaseException | None:
     """The exception behind ``error``, or None when GraphQL itself refused the request."""
@@ -49,8 +52,11 @@ def classify(error: GraphQLError) -> GatewayError | None:
     return to_gateway_error(cause)
 
 
-def format_error(error: GraphQLError, *, debug: bool) -> GraphQLFormattedError:
-    """The error as the client sees it."""
+def format_error(
+    error: GraphQLError, *, debug: bool, suggestions: bool = True
+) -> GraphQLFormattedError:
+    """The error as the client sees it; without ``suggestions``, with no "Did you mean"
+    (validation leaves them out itself; values of variables are checked later, and say it)."""
     formatted = error.formatted
     known = classify(error)
     if known is None:
@@ -63,7 +69,7 @@ def format_error(error: GraphQLError, *, debug: bool) -> GraphQLFormattedError:
                 "stacktrace": traceback.format_exception(cause),
             }
         return formatted
-    formatted["message"] = known.message
+    formatted["message"] = known.message if suggestions else _SUGGESTION.sub("", known.message)
     formatted["extensions"] = known.extensions
     if isinstance(known, RateLimited | Unavailable):
         formatted["extensions"]["retryAfter"] = known.retry_after

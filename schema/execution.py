@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -158,25 +159,23 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 # Readers outlive their request where that is safe: which fields an operation
 # without directives selects depends on its nodes alone, and one parsed
-# operation serves every request with the same text (``schema.schema``'s
-# document cache). Keyed by the operation's identity, which the entry keeps
-# alive (so the id is not reused) and bounded like that cache.
-SHARED_OPERATIONS = 256
+# operation serves every request with the same text (``schema.documents``'
+# cache). Keyed by the operation's identity, and dropped with the operation,
+# so they are bounded as that cache is.
 _Shared = dict[tuple[Any, ...], Reader | None]
-_shared: dict[int, tuple[OperationDefinitionNode, _Shared | None]] = {}
+_shared: dict[int, _Shared | None] = {}
 
 
 def _shared_readers(
     operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
 ) -> _Shared | None:
     """The readers shared by the requests of ``operation``; None if it uses directives."""
-    entry = _shared.get(id(operation))
-    if entry is None or entry[0] is not operation:
-        if len(_shared) >= SHARED_OPERATIONS:
-            _shared.clear()
+    key = id(operation)
+    if key not in _shared:
         static = not _has_directives(operation, *fragments.values())
-        entry = _shared[id(operation)] = (operation, {} if static else None)
-    return entry[1]
+        _shared[key] = {} if static else None
+        weakref.finalize(operation, _shared.pop, key, None)
+    return _shared[key]
 
 
 def _has_directives(*nodes: Node) -> bool:

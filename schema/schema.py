@@ -2,54 +2,37 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, specified_rules
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from gateway.config import Settings
+from gateway.pagination import MAX_PAGE_SIZE
+from schema.cost import CostExceeded, CostModel
+from schema.documents import EMPTY, DocumentCache
 from schema.errors import log_unexpected
 from schema.execution import LeanExecutionContext
 from schema.limits import query_limits_rule
 from schema.scalars import SCALARS
 
-__all__ = [
-    "DOCUMENT_CACHE_SIZE",
-    "DocumentPipeline",
-    "GatewaySchema",
-    "build_schema",
-    "document_cache",
-]
-
-# Parsed and validated documents kept per process; clients send few distinct queries.
-DOCUMENT_CACHE_SIZE = 256
+__all__ = ["DocumentPipeline", "GatewaySchema", "build_schema"]
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
-
-@functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
-def _prepare(
-    query: str,
-    schema: GraphQLSchema,
-    rules: tuple[type[ASTValidationRule], ...],
-    **parse_options: Any,
-) -> tuple[DocumentNode, list[GraphQLError]]:
-    """A document parsed and validated, shared by every request (and so bounded: the
-    texts come from clients). Keyed by the text, not by the parsed document,
-    whose hash walks the whole tree. A document that does not parse raises,
-    and is not kept."""
-    document = parse(query, **parse_options)
-    return document, validate_document(schema, document, rules)
+# Lists that take no page size, by their cap (the contract's "at most 100" posts).
+LIST_CAPS: Mapping[tuple[str, str], int] = {("User", "posts"): 100}
 
 
 class GatewaySchema(strawberry.Schema):
     """Strawberry's schema, logging only the errors clients are not meant to cause."""
+
+    documents: DocumentCache
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -59,59 +42,86 @@ class GatewaySchema(strawberry.Schema):
 
 
 class DocumentPipeline(SchemaExtension):
-    """Parse and validate through shared caches, with the token limit and the limits rule.
+    """Prepare the document (``schema.documents``), pick its operation, price it.
 
     One extension in place of Strawberry's ``MaxTokensLimiter``,
     ``AddValidationRules``, ``ParserCache`` and ``ValidationCache``, and one
     hook: each hook costs a context manager per request. The document and its
-    validation errors are set before Strawberry's parsing and validation
-    stages, which then skip their own work. A document that does not parse is
-    left to Strawberry, which parses it again (with the token limit) and
-    answers the syntax error its usual way.
+    errors are set before Strawberry's parsing and validation stages, which
+    then skip their own work; a request refused before it parsed, or whose
+    operation cannot be chosen, runs an empty document that carries the error.
+    The operation's cost (``schema.cost``) is refused past ``max_cost`` and
+    reported in ``extensions.cost``.
     """
 
-    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
-        self._max_tokens = max_tokens
-        self._rules = rules
+    def __init__(self, documents: DocumentCache, costs: CostModel, max_cost: int) -> None:
+        self._documents = documents
+        self._costs = costs
+        self._max_cost = max_cost
+        self._cost: int | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        context.parse_options["max_tokens"] = self._max_tokens
-        context.validation_rules = context.validation_rules + self._rules
         if context.query and context.graphql_document is None:
-            with contextlib.suppress(GraphQLError):  # Strawberry parses it again, and answers
-                context.graphql_document, context.pre_execution_errors = _prepare(
-                    context.query,
-                    context.schema._schema,
-                    context.validation_rules,
-                    **context.parse_options,
+            prepared = self._documents.prepare(context.query)
+            errors = prepared.errors
+            operation = prepared.operation(context.operation_name) if not errors else None
+            if isinstance(operation, GraphQLError):
+                errors = [operation]
+            elif operation is not None:
+                self._cost = cost = self._costs.cost(
+                    operation, prepared.fragments, context.variables
                 )
+                if cost > self._max_cost:
+                    exceeded = CostExceeded(cost, self._max_cost)
+                    errors = [GraphQLError(exceeded.message, original_error=exceeded)]
+            if errors:
+                # Strawberry looks the operation up by name before it looks at the
+                # errors: in the empty document, it is the only one.
+                context.graphql_document = EMPTY
+                context._provided_operation_name = None
+            else:
+                context.graphql_document = prepared.document
+            context.pre_execution_errors = errors
         yield
 
-
-def document_cache() -> Any:
-    """The parse and validation cache (for tests and diagnostics: ``cache_info()``)."""
-    return _prepare
+    def get_results(self) -> dict[str, Any]:
+        return {} if self._cost is None else {"cost": self._cost}
 
 
 def build_schema(
     query: type,
     mutation: type,
+    settings: Settings,
     *,
-    max_depth: int,
-    max_aliases: int,
-    max_tokens: int,
     extensions: Sequence[ExtensionFactory] = (),
 ) -> GatewaySchema:
-    """The schema over the given root types, refusing operations past the limits before they run."""
-    # Built once, so the validation cache sees the same rules on every request.
-    rules = (query_limits_rule(max_depth, max_aliases),)
-    return GatewaySchema(
+    """The schema over the given root types, refusing operations past ``settings``' limits
+    (depth, aliases, tokens, document size, cost) before they run."""
+    schema = GatewaySchema(
         query=query,
         mutation=mutation,
-        # A flood of tokens (a field repeated 100,000 times) is refused while
-        # parsing instead of costing seconds of parse and validation.
-        extensions=[*extensions, lambda: DocumentPipeline(max_tokens, rules)],
+        extensions=list(extensions),
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=LeanExecutionContext,
     )
+    rules = [
+        *specified_rules,
+        query_limits_rule(settings.graphql_max_depth, settings.graphql_max_aliases),
+    ]
+    if not settings.graphql_introspection_enabled:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    schema.documents = documents = DocumentCache(
+        schema._schema,
+        rules,
+        max_bytes=settings.graphql_max_document_bytes,
+        max_tokens=settings.graphql_max_tokens,
+        suggestions=settings.graphql_suggestions_enabled,
+    )
+    costs = CostModel(schema._schema, MAX_PAGE_SIZE, LIST_CAPS)
+    # Added once the schema exists: the pipeline validates against it.
+    schema.extensions = (
+        *schema.extensions,
+        functools.partial(DocumentPipeline, documents, costs, settings.graphql_max_cost),
+    )
+    return schema

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+
+from gateway.app import create_app
+from gateway.config import Settings
+from tests.conftest import running
 
 ENDPOINT = "/graphql"
 
@@ -54,3 +60,12 @@ async def error(
 def code(err: dict[str, Any]) -> str:
     value: str = err["extensions"]["code"]
     return value
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, mongo_client: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a gateway of its own, built with ``settings`` over ``mongo_client``."""
+    app = create_app(settings, client=mongo_client)
+    transport = httpx.ASGITransport(app=app)
+    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        yield http

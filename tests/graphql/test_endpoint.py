@@ -24,9 +24,12 @@ async def test_a_browser_gets_the_self_hosted_explorer(client):
 
 
 async def test_a_get_without_a_query_from_a_program_is_a_bad_request(client):
-    response = await client.get("/graphql", headers={"Accept": "application/json"})
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    for accept, status in (("application/json", 200), ("application/graphql-response+json", 400)):
+        response = await client.get("/graphql", headers={"Accept": accept})
+        assert response.status_code == status
+        body = response.json()
+        assert "data" not in body
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_there_is_no_websocket_route(app):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator
 
-import httpx
 import jwt
 import msgspec
 import pytest
@@ -14,8 +11,6 @@ from graphql import GraphQLError
 from pymongo import AsyncMongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 
-from gateway.app import create_app
-from gateway.config import Settings
 from gateway.db import utcnow
 from gateway.errors import (
     Conflict,
@@ -28,20 +23,12 @@ from gateway.errors import (
     ValidationFailed,
 )
 from schema.errors import format_error
-from tests.conftest import TEST_SECRET, running
-from tests.graphql.support import code, data, error, gql
+from tests.conftest import TEST_SECRET
+from tests.graphql.support import code, data, error, gql, serving
 
 SIGN_UP = """mutation { createUser(input: {name: "Eve", email: "eve@example.com",
                                             password: "password-1"}) { id } }"""
 BROKEN = "query($id: ID!) { product(id: $id) { price } }"
-
-
-@contextlib.asynccontextmanager
-async def serving(settings: Settings, mongo_client) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, client=mongo_client)
-    transport = httpx.ASGITransport(app=app)
-    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        yield http
 
 
 async def broken_product(db) -> str:
@@ -69,10 +56,19 @@ async def test_a_refused_token_fails_every_operation_and_runs_nothing(client, db
     ):
         for query in ("{ hello }", "{ products(first: 1) { totalCount } }", SIGN_UP):
             body = await gql(client, query, headers=headers)
-            assert body["data"] is None
+            assert "data" not in body  # a request error: nothing ran
             assert [(code(e), e["message"]) for e in body["errors"]] == [
                 ("UNAUTHENTICATED", "Invalid token")
             ]
+            # In the GraphQL over HTTP media type, the refusal is a 401, as in REST.
+            response = await client.post(
+                "/graphql",
+                json={"query": query},
+                headers={**headers, "Accept": "application/graphql-response+json"},
+            )
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert response.headers["content-type"].startswith("application/graphql-response+json")
     assert await db["users"].count_documents({}) == 0
 
 
@@ -142,7 +138,12 @@ async def test_a_database_that_is_away_is_reported_like_rest(settings):
     )
     try:
         async with serving(quick, away) as http:
-            body = await gql(http, "{ products(first: 1) { totalCount } }")
+            response = await http.post(
+                "/graphql", json={"query": "{ products(first: 1) { totalCount } }"}
+            )
+            # Nothing could be answered: a 503 with Retry-After, as REST answers.
+            assert (response.status_code, response.headers["retry-after"]) == (503, "5")
+            body = response.json()
             err = body["errors"][0]
             assert (err["message"], code(err)) == ("Database unavailable", "INTERNAL_SERVER_ERROR")
             assert err["extensions"]["retryAfter"] == 5
@@ -150,8 +151,10 @@ async def test_a_database_that_is_away_is_reported_like_rest(settings):
             assert (rest.status_code, rest.json()["error"]) == (503, "Database unavailable")
             # A token cannot be checked either: the request fails with the same error.
             token = forged({"sub": "0" * 24, "role": "user", "iat": 0, "exp": 2**40, "pwv": 0})
-            body = await gql(http, "{ hello }", headers=token)
-            assert body["data"] is None
+            response = await http.post("/graphql", json={"query": "{ hello }"}, headers=token)
+            assert response.status_code == 503
+            body = response.json()
+            assert "data" not in body
             assert body["errors"][0]["message"] == "Database unavailable"
     finally:
         await away.close()

@@ -368,10 +368,8 @@ async def test_submit_contact_stores_the_message_with_its_origin(client, db):
         json={"query": CONTACT, "variables": {"i": form}},
         headers={"User-Agent": "tests/1.0", "Cookie": "sessionId=s-42"},
     )
-    assert response.json() == {
-        "data": {
-            "submitContact": {"success": True, "message": "Contact form submitted successfully"}
-        }
+    assert response.json()["data"] == {
+        "submitContact": {"success": True, "message": "Contact form submitted successfully"}
     }
     doc = await db["contact_messages"].find_one({})
     assert doc is not None

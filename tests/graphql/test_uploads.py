@@ -49,7 +49,7 @@ async def assert_nothing_stored(services, db, path: str) -> None:
 
 def only_error(response: httpx.Response) -> dict[str, Any]:
     body = response.json()
-    assert body["data"] is None or body["data"].get("uploadFile") is None
+    assert body.get("data") is None or body["data"].get("uploadFile") is None
     assert len(body["errors"]) == 1, body
     err: dict[str, Any] = body["errors"][0]
     return err
