@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from strawberry.extensions import SchemaExtension
 
 from resolvers.context import Context
+from schema.documents import EMPTY as REFUSED
 
 __all__ = ["OperationHooks"]
 
@@ -42,10 +43,10 @@ class OperationHooks(SchemaExtension):
             # Fail the whole operation when its token was refused, as REST does.
             raise context.refusal
         yield
-        try:
+        if self.execution_context.graphql_document is REFUSED:
+            kind = "invalid"  # refused before it parsed, or no operation could be chosen
+        else:
             kind = self.execution_context.operation_type.value
-        except RuntimeError:  # the document did not parse or names no operation
-            kind = "invalid"
         metrics = context.request.app.state.metrics
         name = _label(self.execution_context.operation_name)
         metrics.count(metrics.graphql_operations, name, kind)
