@@ -16,12 +16,19 @@ the caps costs more than a few tens of milliseconds:
 Prepared documents are shared by every request with the same text, in a
 cache bounded by an estimate of their parsed size (an AST takes some 50 to
 120 bytes per character of text); large documents are not kept at all.
+
+A document not in the cache is prepared on a worker thread, one at a time,
+never on the event loop: tens of milliseconds of parsing, repeated by a client
+sending new documents, would hold up every other request of the process (the
+loop gets the interpreter back every few milliseconds, the switch interval).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -83,6 +90,9 @@ class Prepared:
         return GraphQLError("Must provide operation name if query contains multiple operations.")
 
 
+# The process's one thread for preparing documents (see the module's docstring).
+_WORKER: Final = ThreadPoolExecutor(1, thread_name_prefix="graphql-documents")
+
 # What a request gets in place of a document that was refused before it parsed.
 EMPTY: Final = parse("{ __typename }")
 
@@ -116,14 +126,24 @@ class DocumentCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def prepare(self, query: str) -> Prepared:
-        """``query`` parsed and validated; never raises (errors are in the result)."""
+    def cached(self, query: str) -> Prepared | None:
+        """``query`` prepared before, if it is still kept."""
         entry = self._entries.get(query)
         if entry is not None:
             self._entries.move_to_end(query)
-            return entry
-        entry = self._prepare(query)
-        if len(query) <= self._max_entry_chars:
+        return entry
+
+    def prepare(self, query: str) -> Prepared:
+        """``query`` parsed and validated, here and now; never raises (errors are in the result)."""
+        return self.cached(query) or self._kept(query, self._prepare(query))
+
+    async def prepare_off_loop(self, query: str) -> Prepared:
+        """``query`` (not ``cached``) parsed and validated on the worker thread."""
+        prepared = await asyncio.get_running_loop().run_in_executor(_WORKER, self._prepare, query)
+        return self._kept(query, prepared)
+
+    def _kept(self, query: str, entry: Prepared) -> Prepared:
+        if len(query) <= self._max_entry_chars and query not in self._entries:
             self._keep(query, entry)
         return entry
 

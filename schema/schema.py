@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -60,10 +60,12 @@ class DocumentPipeline(SchemaExtension):
         self._max_cost = max_cost
         self._cost: int | None = None
 
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.query and context.graphql_document is None:
-            prepared = self._documents.prepare(context.query)
+            prepared = self._documents.cached(context.query)
+            if prepared is None:
+                prepared = await self._documents.prepare_off_loop(context.query)
             errors = prepared.errors
             operation = prepared.operation(context.operation_name) if not errors else None
             if isinstance(operation, GraphQLError):
