@@ -6,9 +6,16 @@ Changes to Strawberry's ``GraphQLController`` (0.341):
   parameters, because Litestar 2.25 deprecates the inferred ones it uses (a
   warning per handler at start-up); the context is ``graphql_context``;
 * no WebSocket route: the schema has no subscriptions;
-* requests it refuses before GraphQL runs (malformed JSON, a mutation by GET,
-  a body too large...) are answered as GraphQL errors, in JSON, with their
-  HTTP status: 400, 405 (with ``Allow: POST``), 413 or 415;
+* answers follow the GraphQL over HTTP specification: in the media type the
+  client accepts (``resolvers.negotiation``), a request error (no ``data``:
+  malformed parameters, syntax, validation, limits, cost) is a 200 in
+  ``application/json`` and a 400 in ``application/graphql-response+json``,
+  a refused token a 401 there; a database outage is a 503 with
+  ``Retry-After`` in both; HTTP's own refusals keep their status in both:
+  405 (a mutation by GET, with ``Allow: POST``), 413, 415, 429, and 400 for
+  a malformed multipart request (read strictly by ``resolvers.multipart``);
+* persisted queries (Apollo's protocol, and the allow-list mode) are resolved
+  to their text before anything else (``gateway.persisted``), over POST and GET;
 * a multipart request (uploads) must carry a header a browser cannot send
   without a CORS preflight, so a cross-site HTML form cannot post one: any
   non-empty ``Apollo-Require-Preflight``, ``X-Apollo-Operation-Name``,
@@ -59,7 +66,7 @@ from resolvers.graphiql import GRAPHIQL_CSP, graphiql_html
 from resolvers.multipart import operations_with_files
 from resolvers.negotiation import JSON, response_media_type
 from rest.errors import http_status
-from schema.errors import classify, format_error
+from schema.errors import classify, format_error, release
 
 __all__ = ["GRAPHQL_PATH", "PREFLIGHT_HEADERS", "GatewayGraphQLController", "graphql_controller"]
 
@@ -254,10 +261,9 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         self, request: AnyRequest, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {}
-        errors = result.errors
-        refused = (
-            result.data is None and any(errors or ()) and all(e.path is None for e in errors or ())
-        )
+        errors = result.errors or []
+        # Refused before it ran (a request error): errors without a path, and no data.
+        refused = result.data is None and bool(errors) and all(e.path is None for e in errors)
         if not refused:
             response["data"] = result.data
         if errors:
@@ -265,6 +271,7 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
                 format_error(error, debug=self.debug, suggestions=self.suggestions)
                 for error in errors
             ]
+            release(errors)
         if result.extensions:
             response["extensions"] = result.extensions
             cost = result.extensions.get("cost", 1)

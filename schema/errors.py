@@ -27,7 +27,7 @@ from gateway.errors import (
     to_gateway_error,
 )
 
-__all__ = ["INTERNAL_ERROR", "classify", "format_error", "log_unexpected"]
+__all__ = ["INTERNAL_ERROR", "classify", "format_error", "log_unexpected", "release"]
 
 INTERNAL_ERROR = "Internal server error"
 
@@ -83,3 +83,21 @@ def log_unexpected(error: GraphQLError) -> None:
         log.error("unexpected error in GraphQL at %s", error.path, exc_info=_cause(error))
     elif isinstance(known, Unavailable):
         log.warning("database unavailable: %s", _cause(error))
+
+
+def release(errors: list[GraphQLError]) -> None:
+    """Drop the tracebacks of errors already answered and logged.
+
+    A traceback's frames hold the error (and the executor, and the answer
+    being built): a reference cycle, freed only by a full garbage collection.
+    """
+    for error in errors:
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            current.__traceback__ = None
+            if isinstance(current, GraphQLError):
+                current = current.original_error
+            else:
+                current = current.__cause__ or current.__context__

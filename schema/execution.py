@@ -21,11 +21,12 @@ from __future__ import annotations
 import functools
 import operator
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from graphql import (
     BREAK,
+    ExecutionResult,
     FragmentDefinitionNode,
     GraphQLField,
     GraphQLList,
@@ -71,6 +72,31 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._shared = (
             _shared_readers(self.operation, self.fragment_definitions) if self._direct else None
         )
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        result = super().execute_operation(serially)
+        if self.is_awaitable(result):
+            return self._released_after(result)
+        return self._released(result)
+
+    async def _released_after(self, result: Awaitable[Any]) -> Any:
+        return self._released(await result)
+
+    def _released(self, result: Any) -> Any:
+        """``result``, once the executor has let go of itself.
+
+        graphql-core's executor holds helpers that hold its own bound methods:
+        a reference cycle, through which everything a request built (its
+        whole answer, the records behind it) outlived the request until the
+        next full garbage collection. Under large answers memory grew by
+        megabytes a second, and each full collection then paused the process
+        for hundreds of milliseconds. Breaking the cycle once the result is
+        complete lets reference counting free it all at once. Incremental
+        results (``@defer``) still need the executor, and keep it.
+        """
+        if isinstance(result, ExecutionResult):
+            self.async_helpers = None  # type: ignore[assignment]
+        return result
 
     def complete_value(
         self,
