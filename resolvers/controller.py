@@ -30,7 +30,7 @@ Changes to Strawberry's ``GraphQLController`` (0.341):
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import msgspec
 from cross_web import HTTPException as RequestRefused
@@ -80,6 +80,16 @@ PREFLIGHT_HEADERS = (
 MULTIPART = "multipart/form-data"
 
 AnyRequest = Request[Any, Any, Any]
+
+
+# Where a request keeps its GraphQL context and response for ``process_result``: in
+# its ASGI scope (``request.state`` builds a new object, with a lock, on each use).
+_CONTEXT = "gateway.graphql_context"
+_RESPONSE = "gateway.graphql_response"
+
+
+def _scope(request: AnyRequest) -> dict[str, Any]:
+    return cast("dict[str, Any]", request.scope)
 
 
 class _ParametersInvalid(RequestRefused):
@@ -149,7 +159,7 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     async def execute_request(
         self, request: AnyRequest, context: Any, root_value: Any
     ) -> Response[Any]:
-        request.state.graphql_context = context
+        _scope(request)[_CONTEXT] = context
         try:
             await context.services.limits.graphql(context.client)
         except RateLimited as exc:
@@ -213,7 +223,8 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
             raise _ParametersInvalid(
                 HTTP_400_BAD_REQUEST, "The GraphQL operation's `operationName` must be a string"
             )
-        data.query = await resolve(self.persisted, self.allowlist, data.query, data.extensions)
+        if data.extensions is not None or self.allowlist is not None:
+            data.query = await resolve(self.persisted, self.allowlist, data.query, data.extensions)
         return data
 
     async def parse_multipart(self, request: Any) -> dict[str, Any]:
@@ -254,7 +265,7 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         # A fresh one per request (Strawberry keeps one on the shared controller),
         # kept on the request so that ``process_result`` can set its status.
         sub_response: Response[Any] = Response(None)
-        request.state.graphql_response = sub_response
+        _scope(request)[_RESPONSE] = sub_response
         return sub_response
 
     async def process_result(
@@ -276,9 +287,9 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
             response["extensions"] = result.extensions
             cost = result.extensions.get("cost", 1)
             if cost > 1 and not refused:
-                context: Context = request.state.graphql_context
+                context: Context = _scope(request)[_CONTEXT]
                 await context.services.limits.graphql_spent(context.client, cost - 1)
-        sub_response: Response[Any] = request.state.graphql_response
+        sub_response: Response[Any] = _scope(request)[_RESPONSE]
         sub_response.media_type = response_media_type(request.headers.get("accept"))
         if errors and result.data is None:
             # Refused before it ran (its error's status), or failed whole for want
