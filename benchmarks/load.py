@@ -8,12 +8,16 @@ process, the embedded database), seeded smaller, and from processes of their own
    fail, and memory must stay flat after the warm-up;
 2. for ``GATEWAY_HASH_CONCURRENCY`` at its default, 1 and 2, on a fresh gateway
    each time: 16 clients log in back to back while another process measures
-   ``GET /api/hello`` at a steady rate, and the gateway's peak RSS is read.
+   ``GET /api/hello`` at a steady rate, and the gateway's peak RSS is read;
+3. on a fresh gateway with the GraphQL rate limit off and introspection on: a
+   few clients send the most expensive documents the GraphQL limits admit
+   (``load_traffic.ATTACKS``) back to back while another process measures
+   ``GET /healthz`` at a steady rate and the gateway's RSS is sampled.
 
 The figures go to ``benchmarks/results.md`` between ``<!-- load:start -->`` and
 ``<!-- load:end -->``, replacing that section or appended after ``make bench``'s.
 
-Usage: ``python -m benchmarks.load [--duration 60] [--warmup 10] [--storm 15]``
+Usage: ``python -m benchmarks.load [--duration 60] [--warmup 10] [--storm 15] [--attack 30]``
 from the repository root.
 """
 
@@ -39,6 +43,7 @@ import httpx
 
 from benchmarks.client import call
 from benchmarks.load_results import (
+    AttackOutcome,
     LoadOutcome,
     RssTrace,
     StormOutcome,
@@ -51,6 +56,7 @@ from benchmarks.load_traffic import (
     UPLOAD_BYTES,
     Fixtures,
     MixedResult,
+    attack,
     hello_probe,
     login_storm,
     mixed_traffic,
@@ -79,6 +85,12 @@ PROBE_RATE = 50.0  # GET /api/hello per second while measuring its latency
 IDLE_PROBE_S = 3.0  # the same probe before each storm, for comparison
 START_DELAY_S = 1.0  # lets every process be ready before the clock starts
 RSS_EVERY_S = 1.0
+ATTACK_CLIENTS = 4
+HEALTHZ_RATE = 20.0  # GET /healthz per second during the attack
+SETTLE_S = 3.0  # after the attack, before RSS is read again
+# The attack's gateway: the attacker is one address (its rate limit would refuse it
+# within seconds, which is not what is measured) and introspection is off in production.
+ATTACK_SETTINGS = {"GATEWAY_RATE_GRAPHQL_IP": "off", "GATEWAY_GRAPHQL_INTROSPECTION": "true"}
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
@@ -88,6 +100,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=60, help="seconds of mixed traffic")
     parser.add_argument("--warmup", type=int, default=10, help="seconds before RSS must be flat")
     parser.add_argument("--storm", type=int, default=15, help="seconds of each login storm")
+    parser.add_argument("--attack", type=int, default=30, help="seconds of the attack (0: none)")
     args = parser.parse_args(argv)
     if not 0 < args.warmup < args.duration:
         parser.error("--warmup must be shorter than --duration")
@@ -212,6 +225,44 @@ def _storms(
     return outcomes
 
 
+def _attack(
+    pool: ProcessPoolExecutor, env: Mapping[str, str], fixtures: Fixtures,
+    args: argparse.Namespace,
+) -> AttackOutcome:  # fmt: skip
+    """The attack on a fresh gateway, ``GET /healthz`` probed meanwhile, RSS sampled."""
+    print(f"attack: {args.attack} s, {ATTACK_CLIENTS} clients; {ATTACK_SETTINGS}", flush=True)
+    with _gateway({**env, **ATTACK_SETTINGS}, "gateway-attack") as server:
+        idle = pool.submit(
+            hello_probe, server.url, HEALTHZ_RATE, time.monotonic() + START_DELAY_S,
+            IDLE_PROBE_S, "/healthz",
+        ).result()  # fmt: skip
+        start_at = time.monotonic() + START_DELAY_S
+        attacker = pool.submit(
+            attack, replace(fixtures, url=server.url), ATTACK_CLIENTS, start_at, args.attack
+        )
+        probe = pool.submit(
+            hello_probe, server.url, HEALTHZ_RATE, start_at, args.attack, "/healthz"
+        )
+        trace = _sample_rss(server.pid, start_at, args.attack)
+        result, probed = attacker.result(), probe.result()
+        peak = peak_rss_mib(server.pid)
+        time.sleep(SETTLE_S)
+        outcome = AttackOutcome(
+            attack=result, idle_probe=idle, probe=probed, rss=trace, rss_peak_mib=peak,
+            rss_after_mib=rss_mib(server.pid),
+            settings=tuple(f"{name}={value}" for name, value in ATTACK_SETTINGS.items()),
+        )  # fmt: skip
+    print(
+        f"    {result.requests:,} requests ({result.rps:,.1f} req/s): "
+        f"{result.count(200, 299):,} 2xx, {result.count(400, 499):,} 4xx; healthz p50/p99/max "
+        f"{probed.latency.p50_ms:.1f}/{probed.latency.p99_ms:.1f}/{probed.latency.max_ms:.1f} ms; "
+        f"RSS max {max(mib for _, mib in trace.points):.0f} MiB, peak {peak:.0f}, "
+        f"after {outcome.rss_after_mib:.0f}",
+        flush=True,
+    )
+    return outcome
+
+
 def _busy_s() -> tuple[float, float]:
     """CPU seconds used so far by the whole machine, and by this process and its reaped children.
 
@@ -238,11 +289,13 @@ def _load(args: argparse.Namespace) -> LoadOutcome:
             fixtures = _fixtures(server.url)
             mixed, rss = _mixed(pool, server, fixtures, args)
         storms = _storms(pool, env, fixtures, args)
+        attacked = _attack(pool, env, fixtures, args) if args.attack > 0 else None
     machine_after, own_after = _busy_s()
     return LoadOutcome(
         started=started, elapsed_s=time.monotonic() - clock, seed=SEED_TEXT,
         warmup_s=args.warmup, storm_s=args.storm, mixed=mixed, rss=rss, storms=storms,
         other_cpu_s=max((machine_after - machine_before) - (own_after - own_before), 0.0),
+        attack=attacked,
     )  # fmt: skip
 
 

@@ -16,16 +16,24 @@ from importlib.metadata import PackageNotFoundError, version
 
 from argon2 import PasswordHasher
 
-from benchmarks.load_traffic import LoginResult, MixedResult, ProbeResult
+from benchmarks.load_traffic import (
+    AttackKindResult,
+    AttackResult,
+    LoginResult,
+    MixedResult,
+    ProbeResult,
+)
 from benchmarks.report import Machine, Target
 from benchmarks.servers import UVICORN_OPTIONS
 
 __all__ = [
     "ARGON2_MIB",
+    "ATTACK_RSS_LIMIT_MIB",
     "FLAT_GROWTH",
     "HELLO_P99_LIMIT_MS",
     "SECTION_END",
     "SECTION_START",
+    "AttackOutcome",
     "LoadOutcome",
     "RssTrace",
     "StormOutcome",
@@ -46,6 +54,7 @@ ARGON2_MIB = PasswordHasher().memory_cost / 1024
 # buffers of 16 clients' connections and answers.
 STORM_MARGIN_MIB = 32.0
 EXTRA_PACKAGES = ("argon2-cffi", "httpx")
+ATTACK_RSS_LIMIT_MIB = 200.0
 BUSY_LIMIT = 0.05  # above this share of the CPU used by other processes, the run is flagged
 
 
@@ -99,6 +108,19 @@ class StormOutcome:
 
 
 @dataclass(frozen=True)
+class AttackOutcome:
+    """The attack phase, on a gateway of its own: the documents, the probe, the memory."""
+
+    attack: AttackResult
+    idle_probe: ProbeResult  # the same probe just before the attack
+    probe: ProbeResult
+    rss: RssTrace  # during the attack
+    rss_peak_mib: float  # VmHWM at the end of the attack
+    rss_after_mib: float  # a few seconds after it
+    settings: tuple[str, ...]  # the gateway settings the phase changed
+
+
+@dataclass(frozen=True)
 class LoadOutcome:
     """Everything one ``make load`` measured."""
 
@@ -111,6 +133,7 @@ class LoadOutcome:
     rss: RssTrace
     storms: Sequence[StormOutcome]
     other_cpu_s: float  # CPU time of the machine's other processes during the run
+    attack: AttackOutcome | None = None
 
     def other_share(self, cores: int) -> float:
         """The share of the machine's CPU that other processes used during the run."""
@@ -160,11 +183,39 @@ def _storm_memory(storm: StormOutcome) -> Target:
     return Target(name, goal, measured, storm.rss_peak_mib < storm.rss_bound_mib)
 
 
+def _attack_targets(outcome: AttackOutcome) -> list[Target]:
+    """The probe stayed fast, and memory bounded, under the attack and after it."""
+    probe = outcome.probe
+    measured = f"{probe.latency.p99_ms:.1f} ms" + (
+        f", {probe.errors:,} errors" if probe.errors else ""
+    )
+    during = max(mib for _, mib in outcome.rss.points)
+    limit = f"< {ATTACK_RSS_LIMIT_MIB:.0f} MiB"
+    return [
+        Target(
+            f"Attack ({outcome.attack.clients} clients): GET {probe.path} p99",
+            f"< {HELLO_P99_LIMIT_MS:.0f} ms, no errors", measured,
+            probe.latency.p99_ms < HELLO_P99_LIMIT_MS and not probe.errors,
+        ),
+        Target(
+            "Attack: gateway RSS during (highest sample; peak VmHWM)", limit,
+            f"{during:.0f} MiB; peak {outcome.rss_peak_mib:.0f} MiB",
+            max(during, outcome.rss_peak_mib) < ATTACK_RSS_LIMIT_MIB,
+        ),
+        Target(
+            "Attack: gateway RSS after", limit, f"{outcome.rss_after_mib:.0f} MiB",
+            outcome.rss_after_mib < ATTACK_RSS_LIMIT_MIB,
+        ),
+    ]  # fmt: skip
+
+
 def evaluate(outcome: LoadOutcome) -> list[Target]:
     """The issue's load targets."""
     targets = [_mixed_errors(outcome.mixed), _flat(outcome.rss, outcome.warmup_s)]
     for storm in outcome.storms:
         targets += [_storm_latency(storm), _storm_memory(storm)]
+    if outcome.attack is not None:
+        targets += _attack_targets(outcome.attack)
     return targets
 
 
@@ -244,6 +295,54 @@ def _storm_section(storms: Sequence[StormOutcome]) -> list[str]:
     return lines
 
 
+def _attack_row(kind: AttackKindResult) -> str:
+    """One kind of attack document as a Markdown table row."""
+    lat = kind.latency
+    costs = ", ".join(f"{cost:,}" for cost in kind.costs) or "-"
+    cells = [
+        kind.title, "yes" if kind.distinct else "no", f"{kind.document_bytes:,}", costs,
+        f"{lat.count:,}", f"{kind.count(200, 299):,}", f"{kind.count(400, 499):,}",
+        f"{kind.count(0, 199) + kind.count(300, 399) + kind.count(500, 599):,}",
+        f"{kind.graphql_errors:,}", f"{lat.p50_ms:.1f}", f"{lat.p99_ms:.1f}", f"{lat.max_ms:.1f}",
+    ]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def _attack_section(outcome: AttackOutcome) -> list[str]:
+    """The attack phase's figures."""
+    attack, probe, idle = outcome.attack, outcome.probe.latency, outcome.idle_probe.latency
+    lines = [
+        f"{attack.requests:,} attack requests in {attack.duration_s:.0f} s ({attack.rps:,.1f} "
+        f"req/s) from {attack.clients} clients: {attack.count(200, 299):,} answered 2xx, "
+        f"{attack.count(400, 499):,} 4xx, "
+        f"{attack.requests - attack.count(200, 299) - attack.count(400, 499):,} other "
+        "(5xx or no answer).",
+        "",
+        "| Document | new text each time | bytes | cost | requests | 2xx | 4xx | other "
+        "| with GraphQL errors | p50 ms | p99 ms | max ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *(_attack_row(kind) for kind in attack.kinds),
+        "",
+        f"`GET {outcome.probe.path}` at {outcome.probe.rate:g} req/s meanwhile: p50 / p99 / max "
+        f"{probe.p50_ms:.1f} / {probe.p99_ms:.1f} / {probe.max_ms:.1f} ms, "
+        f"{outcome.probe.errors:,} errors (before the attack: p50 / p99 {idle.p50_ms:.1f} / "
+        f"{idle.p99_ms:.1f} ms).",
+        "",
+        "Gateway RSS in MiB, sampled every second during the attack: "
+        + " ".join(f"{mib:.0f}" for _, mib in outcome.rss.points)
+        + f". Peak (VmHWM) {outcome.rss_peak_mib:.0f} MiB; {outcome.rss_after_mib:.0f} MiB "
+        "after it.",
+    ]
+    if attack.examples:
+        lines += [
+            "",
+            "First answers with errors:",
+            "",
+            *(f"- `{e[:300]}`" for e in attack.examples),
+        ]
+    return lines
+
+
 def _package_version(name: str) -> str:
     """The installed version of a distribution."""
     try:
@@ -302,6 +401,35 @@ def _settings_section(outcome: LoadOutcome) -> list[str]:
         f"before the storm + {ARGON2_MIB:.0f} MiB (one argon2 hash) per permitted concurrent "
         f"hash + {STORM_MARGIN_MIB:.0f} MiB. Without a cap, 16 concurrent logins could take "
         f"{16 * ARGON2_MIB / 1024:.0f} GiB on top.",
+        *_attack_settings(outcome.attack),
+    ]
+
+
+def _attack_settings(outcome: AttackOutcome | None) -> list[str]:
+    """How the attack was measured, as a Markdown list."""
+    if outcome is None:
+        return []
+    settings = ", ".join(f"`{setting}`" for setting in outcome.settings)
+    return [
+        f"- Attack: a fresh gateway (same data) with {settings} (so the attacker is never "
+        f"rate limited, and introspection runs in production); {outcome.attack.clients} "
+        "clients in one process, each sending the next document (in turn, of the kinds in the "
+        "table) as soon as the last is answered; every other limit at its default. Meanwhile "
+        f"another process sends `GET {outcome.probe.path}` at {outcome.probe.rate:g} req/s, "
+        "latency counted from when each was due; the gateway's `VmRSS` is sampled every second, "
+        "and read again a few seconds after the attack.",
+    ]
+
+
+def _attack_part(outcome: AttackOutcome | None) -> list[str]:
+    """The attack's subsection, if it ran."""
+    if outcome is None:
+        return []
+    return [
+        "### Attack: the most expensive documents the limits admit",
+        "",
+        *_attack_section(outcome),
+        "",
     ]
 
 
@@ -329,6 +457,7 @@ def render(outcome: LoadOutcome, machine: Machine, targets: Sequence[Target]) ->
             "",
             *_storm_section(outcome.storms),
             "",
+            *_attack_part(outcome.attack),
             "### Load test machine",
             "",
             *_machine_section(machine, outcome),

@@ -2,7 +2,10 @@
 
 - ``mixed_traffic``: asyncio workers sending a weighted mix of REST and GraphQL requests;
 - ``login_storm``: clients logging in back to back with a correct password;
-- ``hello_probe``: ``GET /api/hello`` at a steady rate, its latency measured.
+- ``hello_probe``: ``GET /api/hello`` at a steady rate, its latency measured;
+- ``attack``: a few clients sending, back to back, the most expensive GraphQL
+  documents the gateway's limits admit (``ATTACKS``), while ``hello_probe``
+  measures ``GET /healthz``.
 
 Each waits until ``start_at`` (``time.monotonic()``, which on Linux is one clock
 for every process) so that the parent can sample the gateway's memory over the
@@ -13,6 +16,7 @@ answer carrying ``errors``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import random
@@ -22,18 +26,26 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
+from graphql import Lexer, Source, TokenKind, get_introspection_query
 
 from benchmarks.client import graphql_body
 from benchmarks.scenarios import products_query, users_query
+from gateway.config import Settings
+from schema.documents import ShapeLimits
 
 __all__ = [
+    "ATTACKS",
     "MIX",
+    "Attack",
+    "AttackKindResult",
+    "AttackResult",
     "Fixtures",
     "KindResult",
     "Latency",
     "LoginResult",
     "MixedResult",
     "ProbeResult",
+    "attack",
     "hello_probe",
     "login_storm",
     "mixed_traffic",
@@ -261,6 +273,7 @@ class ProbeResult:
     rate: float
     errors: int
     latency: Latency
+    path: str = "/api/hello"
 
 
 def _problem(response: httpx.Response, graphql: bool) -> str | None:
@@ -394,8 +407,10 @@ def login_storm(
     return asyncio.run(_storm(fixtures, clients, start_at, duration_s))
 
 
-def hello_probe(url: str, rate: float, start_at: float, duration_s: float) -> ProbeResult:
-    """``GET /api/hello`` every ``1 / rate`` seconds on one kept-alive connection.
+def hello_probe(
+    url: str, rate: float, start_at: float, duration_s: float, path: str = "/api/hello"
+) -> ProbeResult:
+    """``GET path`` (``/api/hello``) every ``1 / rate`` seconds on one kept-alive connection.
 
     A request's latency runs from when it was due, not from when it was sent:
     a stall that delays the following requests counts in each of them, as it
@@ -404,15 +419,264 @@ def hello_probe(url: str, rate: float, start_at: float, duration_s: float) -> Pr
     samples: list[float] = []
     errors = 0
     with httpx.Client(base_url=url, timeout=TIMEOUT_S) as client:
-        client.get("/api/hello")  # open the connection before the clock starts
+        client.get(path)  # open the connection before the clock starts
         time.sleep(max(start_at - time.monotonic(), 0.0))
         for n in range(int(duration_s * rate)):
             due = start_at + n / rate
             time.sleep(max(due - time.monotonic(), 0.0))
             try:
-                ok = client.get("/api/hello").status_code == 200
+                ok = client.get(path).status_code == 200
             except httpx.HTTPError:
                 ok = False
             samples.append((time.monotonic() - due) * 1000)
             errors += not ok
-    return ProbeResult(rate, errors, Latency.of(samples))
+    return ProbeResult(rate, errors, Latency.of(samples), path)
+
+
+# The attack: the most expensive documents the gateway's limits admit (schema/cost.py,
+# schema/documents.py). The cost model's figures are in each builder's docstring.
+_LIMITS = Settings()
+_PRODUCT_FIELDS = "id name category price description createdAt updatedAt"  # 7 fields
+_ALIASED_PAGES = 28  # 28 x (1 + 1 + 100 x 7) = 19,656 <= 20,000; aliases cap: 30
+_SHAPE = ShapeLimits()  # the caps the gateway's documents are held to
+_SAME_NAME = _SHAPE.same_name  # a response name this many times in a selection set...
+_SPREADS = min(_SHAPE.spreads, _SHAPE.spreads_total // _SHAPE.same_name)
+# The largest page that keeps the shape document within the cost cap:
+# same_name x (1 + 1 + page x (same_name + spreads x 7)).
+_SHAPE_PAGE = min((_LIMITS.graphql_max_cost // _SAME_NAME - 2) // (_SAME_NAME + _SPREADS * 7), 100)
+_SHORT_FIELDS = "id name category price createdAt updatedAt"
+_INTROSPECTION = get_introspection_query()
+
+
+def _users_posts(f: Fixtures, rng: random.Random) -> Request:
+    """98 users, each with their posts (counted as 100): 2 + 98 x (2 + 1 + 100 x 2) = 19,896."""
+    return _graphql("{ users(first: 98) { nodes { id name posts { id title } } } }", f.bearer())
+
+
+def _aliased_pages(f: Fixtures, rng: random.Random) -> Request:
+    """28 full pages of products, one per category: 28 x 702 = 19,656."""
+    pages = " ".join(
+        f'p{n}: products(first: 100, category: "{f.categories[n % len(f.categories)]}") '
+        f"{{ nodes {{ {_PRODUCT_FIELDS} }} }}"
+        for n in range(_ALIASED_PAGES)
+    )
+    return _graphql("{ " + pages + " }")
+
+
+def _long_literal(f: Fixtures, rng: random.Random) -> Request:
+    """A document of the largest size allowed, a new one each time: a long string literal."""
+    frame = '{ product(id: "") { id } }'
+    pad = rng.randbytes((_LIMITS.graphql_max_document_bytes - len(frame)) // 2).hex()
+    return _graphql(frame.replace('""', f'"{pad}"'))
+
+
+def _tokens(document: str) -> int:
+    """The tokens of ``document``, as graphql-core counts them against ``max_tokens``."""
+    lexer, count = Lexer(Source(document)), 0
+    while lexer.advance().kind != TokenKind.EOF:
+        count += 1
+    return count
+
+
+@functools.cache
+def _token_aliases() -> int:
+    """The most aliased pages ``_many_tokens`` may hold within the tokens, bytes and alias caps."""
+    rng = random.Random(0)  # noqa: S311 - not a secret
+    for count in range(_LIMITS.graphql_max_aliases, 0, -1):
+        document = _token_document(rng, count)
+        if (
+            _tokens(document) <= _LIMITS.graphql_max_tokens
+            and len(document.encode()) <= _LIMITS.graphql_max_document_bytes
+        ):
+            return count
+    return 1
+
+
+def _many_tokens(f: Fixtures, rng: random.Random) -> Request:
+    """Close to the tokens cap, a new one each time: aliased pages, each field repeated."""
+    return _graphql(_token_document(rng, _token_aliases()))
+
+
+def _token_document(rng: random.Random, aliases: int) -> str:
+    """``aliases`` pages of an unknown category, each field ``_SAME_NAME`` times."""
+    repeated = " ".join(" ".join([name] * _SAME_NAME) for name in _SHORT_FIELDS.split())
+    cursors = " ".join(["cursor"] * _SAME_NAME)
+    marker = rng.randbytes(8).hex()
+    pages = " ".join(
+        f'a{n}: products(first: 1, category: "{marker}") '
+        f"{{ totalCount nodes {{ {repeated} }} edges {{ {cursors} node {{ {repeated} }} }} }}"
+        for n in range(aliases)
+    )
+    return "{ " + pages + " }"
+
+
+def _shape_caps(f: Fixtures, rng: random.Random) -> Request:
+    """The shape caps, new fragment names each time: ``products`` ``_SAME_NAME`` times, each
+    with ``id`` as often and ``_SPREADS`` fragment spreads, pages as large as the cost allows."""
+    tag = rng.randbytes(6).hex()
+    spreads = " ".join(f"...F{tag}{n}" for n in range(_SPREADS))
+    ids = " ".join(["id"] * _SAME_NAME)
+    category = f.categories[0]
+    field = (
+        f'products(first: {_SHAPE_PAGE}, category: "{category}") {{ nodes {{ {ids} {spreads} }} }}'
+    )
+    fragments = " ".join(
+        f"fragment F{tag}{n} on Product {{ {_PRODUCT_FIELDS} }}" for n in range(_SPREADS)
+    )
+    return _graphql("{ " + " ".join([field] * _SAME_NAME) + " } " + fragments)
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A kind of expensive document; ``distinct``: a new text each time (no cache helps)."""
+
+    title: str
+    build: Builder
+    distinct: bool
+
+
+ATTACKS: tuple[Attack, ...] = (
+    Attack("users(first: 98) { nodes { id name posts { id title } } } (signed in)",
+           _users_posts, distinct=False),
+    Attack(f"{_ALIASED_PAGES} aliased products(first: 100) pages", _aliased_pages, distinct=False),
+    Attack(f"product(id: <string literal>), {_LIMITS.graphql_max_document_bytes:,} bytes",
+           _long_literal, distinct=True),
+    Attack(f"aliased products pages, each field {_SAME_NAME} times (tokens cap "
+           f"{_LIMITS.graphql_max_tokens:,})",
+           _many_tokens, distinct=True),
+    Attack(f"products(first: {_SHAPE_PAGE}) {_SAME_NAME} times, id {_SAME_NAME} times, "
+           f"{_SPREADS} fragment spreads",
+           _shape_caps, distinct=True),
+    Attack("full introspection query (GraphiQL's)", lambda f, rng: _graphql(_INTROSPECTION),
+           distinct=False),
+)  # fmt: skip
+
+
+@dataclass
+class _AttackTally:
+    """One kind of attack document's answers, as they come in."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)  # 0: no answer
+    graphql_errors: int = 0
+    costs: set[int] = field(default_factory=set)
+    document_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class AttackKindResult:
+    """One kind of attack document over the whole run."""
+
+    title: str
+    distinct: bool
+    document_bytes: int
+    statuses: Mapping[int, int]
+    graphql_errors: int
+    costs: tuple[int, ...]
+    latency: Latency
+
+    def count(self, low: int, high: int) -> int:
+        """Answers with a status from ``low`` to ``high`` (0: no answer)."""
+        return sum(n for status, n in self.statuses.items() if low <= status <= high)
+
+
+@dataclass(frozen=True)
+class AttackResult:
+    """The attack: every kind of document, and a few of the failures."""
+
+    clients: int
+    duration_s: float
+    kinds: tuple[AttackKindResult, ...]
+    examples: tuple[str, ...]
+
+    @property
+    def requests(self) -> int:
+        """Requests answered or failed."""
+        return sum(kind.latency.count for kind in self.kinds)
+
+    def count(self, low: int, high: int) -> int:
+        """Answers with a status from ``low`` to ``high``, over every kind."""
+        return sum(kind.count(low, high) for kind in self.kinds)
+
+    @property
+    def rps(self) -> float:
+        """Requests per second."""
+        return self.requests / self.duration_s
+
+
+async def _attack_one(
+    client: httpx.AsyncClient, request: Request, tally: _AttackTally, examples: list[str],
+    title: str,
+) -> None:  # fmt: skip
+    """Send one attack document and tally its answer."""
+    started = time.perf_counter()
+    status, problem = 0, None
+    try:
+        response = await client.request(
+            request.method, request.path, content=request.body, headers=request.headers
+        )
+        status = response.status_code
+        body = response.json()
+        if body.get("errors"):
+            tally.graphql_errors += 1
+            problem = f"{status}: {response.text[:200]}"
+        cost = (body.get("extensions") or {}).get("cost")
+        if isinstance(cost, int):
+            tally.costs.add(cost)
+    except (httpx.HTTPError, ValueError) as exc:  # ValueError: a body that is not JSON
+        problem = f"{type(exc).__name__}: {exc}"
+    tally.latencies_ms.append((time.perf_counter() - started) * 1000)
+    tally.statuses[status] = tally.statuses.get(status, 0) + 1
+    if problem is not None and len(examples) < _EXAMPLES:
+        examples.append(f"{title}: {problem}")
+
+
+async def _attacker(
+    client: httpx.AsyncClient, fixtures: Fixtures, rng: random.Random, first: int, until: float,
+    tallies: dict[str, _AttackTally], examples: list[str],
+) -> None:  # fmt: skip
+    """Send the attack documents in turn, from the ``first``th, one after another."""
+    n = first
+    while time.monotonic() < until:
+        kind = ATTACKS[n % len(ATTACKS)]
+        request = kind.build(fixtures, rng)
+        tally = tallies[kind.title]
+        tally.document_bytes = len(json.loads(request.body or b"{}")["query"].encode())
+        await _attack_one(client, request, tally, examples, kind.title)
+        n += 1
+
+
+def _attack_kind(kind: Attack, tally: _AttackTally) -> AttackKindResult:
+    """One kind's tally, as a result."""
+    return AttackKindResult(
+        kind.title, kind.distinct, tally.document_bytes, dict(sorted(tally.statuses.items())),
+        tally.graphql_errors, tuple(sorted(tally.costs)), Latency.of(tally.latencies_ms),
+    )  # fmt: skip
+
+
+async def _attack(
+    fixtures: Fixtures, clients: int, start_at: float, duration_s: float, seed: int
+) -> AttackResult:
+    """``clients`` attackers for ``duration_s`` from ``start_at``."""
+    tallies = {kind.title: _AttackTally() for kind in ATTACKS}
+    examples: list[str] = []
+    rngs = [random.Random(seed + n) for n in range(clients)]  # noqa: S311 - not a secret
+    async with _client(fixtures.url, clients) as client:
+        await _sleep_until(start_at)
+        until = start_at + duration_s
+        await asyncio.gather(
+            *(
+                _attacker(client, fixtures, rng, n, until, tallies, examples)
+                for n, rng in enumerate(rngs)
+            )
+        )
+        elapsed = time.monotonic() - start_at
+    kinds = tuple(_attack_kind(kind, tallies[kind.title]) for kind in ATTACKS)
+    return AttackResult(clients, elapsed, kinds, tuple(examples))
+
+
+def attack(
+    fixtures: Fixtures, clients: int, start_at: float, duration_s: float, seed: int = 7
+) -> AttackResult:
+    """The attack, in this process (blocks until done)."""
+    return asyncio.run(_attack(fixtures, clients, start_at, duration_s, seed))

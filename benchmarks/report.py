@@ -204,6 +204,16 @@ def _deep(r: Mapping[str, Summary], what: str, figure: Callable[[Summary], float
     return _ratio(name, goal, deep, first, "ms", SAME_COST, low=True)
 
 
+def _persisted(r: Mapping[str, Summary]) -> Target:
+    """The products query named by its hash against the same query sent as text."""
+    name = "GraphQL products(first: 10) persisted (hash only) vs as text: gateway CPU"
+    goal = "<= 1.00x"
+    if "gql-products-apq" not in r or "gql-products" not in r:
+        return _unmeasured(name, goal)
+    hashed, text = r["gql-products-apq"].server_cpu_ms, r["gql-products"].server_cpu_ms
+    return _ratio(name, goal, hashed, text, "ms", 1.0, low=True)
+
+
 def _memory(memory: Memory | None) -> Target:
     """The gateway's memory after the whole run."""
     name, goal = "Gateway RSS after the whole run", f"< {RSS_LIMIT_MIB:.0f} MiB"
@@ -225,6 +235,7 @@ def evaluate(outcome: Outcome) -> list[Target]:
         _products_round_trips(outcome.commands.get("products")),
         _deep(r, "gateway+database CPU per request", lambda s: s.total_cpu_ms),
         _deep(r, "p50 latency", lambda s: s.p50_ms),
+        _persisted(r),
         _memory(outcome.memory),
     ]
 
