@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pymongo
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -50,6 +51,7 @@ from gateway.config import Settings
 from gateway.errors import NotFound
 
 __all__ = [
+    "INDEX_TIMEOUT_S",
     "Collection",
     "Database",
     "PerKey",
@@ -73,15 +75,33 @@ Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 Collection = AsyncCollection[Document]
 
+# The deadline of index creation (``ensure_indexes``), in place of the per-query one.
+INDEX_TIMEOUT_S = 600.0
+
 
 def build_client(uri: str, settings: Settings, listeners: Sequence[Any] = ()) -> Any:
     """Build the database client: PyMongo's async API, or Motor when configured.
 
     Both expose the same collection methods the services use; ``aggregate``
     below smooths over the one call whose shape differs.
+
+    Every operation gets ``GATEWAY_MONGO_TIMEOUT_MS`` as its deadline
+    (``timeoutMS``, the driver's client-side operation timeout): server
+    selection, waiting for a pooled connection, the round trip and any retry
+    all come out of that one budget, and commands carry the rest of it as
+    ``maxTimeMS``. Without it a command sent to a server that accepted it and
+    then went silent (a stopped process, a dead peer behind a live socket)
+    waited on its socket with no timeout at all, until the driver's monitor,
+    on its next heartbeat (every 10 s), found the server gone and cancelled
+    the pool's operations: the first requests of a stall took up to 10 s plus
+    two monitor timeouts. ``socketTimeoutMS`` and ``waitQueueTimeoutMS`` are
+    superseded by ``timeoutMS`` and left unset. A deadline bounds one
+    operation, not a request: GridFS is read a window of chunks per query and
+    written a chunk per insert, so a long transfer is many bounded operations.
     """
     options: dict[str, Any] = {
         "tz_aware": True,
+        "timeoutMS": settings.mongo_timeout_ms,
         "serverSelectionTimeoutMS": settings.mongo_timeout_ms,
         "connectTimeoutMS": settings.mongo_timeout_ms,
         "appname": "gateway",
@@ -279,7 +299,16 @@ async def is_embedded(db: Database) -> bool:
 
 
 async def ensure_indexes(db: Database) -> None:
-    """Create the indexes the services rely on (idempotent)."""
+    """Create the indexes the services rely on (idempotent).
+
+    Building a new index on a large collection takes longer than a query may:
+    these run under ``INDEX_TIMEOUT_S`` instead of the client's deadline.
+    """
+    with pymongo.timeout(INDEX_TIMEOUT_S):
+        await _ensure_indexes(db)
+
+
+async def _ensure_indexes(db: Database) -> None:
     tiebreak = [] if await is_embedded(db) else [("_id", ASCENDING)]
     await db["users"].create_indexes(
         [

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pymongo.errors import ConnectionFailure, OperationFailure, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 __all__ = [
     "Conflict",
@@ -158,6 +163,10 @@ def to_gateway_error(exc: BaseException) -> GatewayError | None:
     if isinstance(exc, GatewayError):
         return exc
     if isinstance(exc, ConnectionFailure | ServerSelectionTimeoutError):
+        return Unavailable()
+    if isinstance(exc, PyMongoError) and exc.timeout:
+        # The operation's deadline (GATEWAY_MONGO_TIMEOUT_MS) passed: ExecutionTimeout,
+        # or "operation exceeded time limit" from the server.
         return Unavailable()
     if isinstance(exc, OperationFailure) and exc.code in {11600, 11602, 13435, 189, 91}:
         # Interrupted, not primary, shutting down: the cluster is failing over.
