@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.routes import HTTPRoute
 
 from gateway.auth import Passwords
 from gateway.config import Settings, with_jwt_secret
@@ -28,6 +29,8 @@ __all__ = ["create_app", "open_services"]
 log = logging.getLogger("gateway")
 
 _INDEX_RETRY_SECONDS = 5.0
+# The function behind the OPTIONS handler Litestar adds to each path (HTTPRoute).
+_AUTOMATIC_OPTIONS = "HTTPRoute.create_options_handler.<locals>.options_handler"
 
 
 async def _ensure_indexes_eventually(db: Any) -> None:
@@ -146,6 +149,33 @@ class GatewayApp(Litestar):
         self.metrics = metrics
         self.body_timeout = body_timeout
         super().__init__(*args, **kwargs)
+        self._answer_options_for_every_method()
+
+    def _answer_options_for_every_method(self) -> None:
+        """Give each path an automatic ``OPTIONS`` handler that lists all its methods.
+
+        Litestar 2 (issue #4169, fixed in 3) makes that handler when the first
+        handler of a path is registered and keeps it as the path's other handlers
+        (the rest of a controller, another controller) join: it then answers with
+        the methods of that first registration only (``Allow: OPTIONS, POST`` for
+        a path that also takes GET). Each path's finished route gets a fresh one.
+        An ``OPTIONS`` handler of the app's own would be kept; CORS preflights are
+        answered by the CORS middleware before routing and are not affected.
+        """
+        for route in self.routes:
+            if not isinstance(route, HTTPRoute) or "OPTIONS" not in route.route_handler_map:
+                continue
+            stale, _ = route.route_handler_map["OPTIONS"]
+            if stale.fn.__qualname__ != _AUTOMATIC_OPTIONS:
+                continue
+            fresh = route.create_options_handler(route.path)
+            fresh.owner = stale.owner
+            fresh.on_registration(self)
+            route.route_handlers[route.route_handlers.index(stale)] = fresh
+            route.route_handler_map["OPTIONS"] = (
+                fresh,
+                fresh.create_kwargs_model(path_parameters=route.path_parameters),
+            )
 
     def _create_asgi_handler(self) -> Any:
         return RequestContext(super()._create_asgi_handler(), self.metrics, self.body_timeout)

@@ -25,7 +25,12 @@ __all__ = [
 
 NO_TOKEN = "No token provided"  # noqa: S105 - a message, not a secret
 INVALID_TOKEN = "Invalid token"  # noqa: S105 - a message, not a secret
-REQUIRED_CLAIMS = ("sub", "role", "iat", "exp", "pwv")
+# The type each required claim must have. PyJWT checks that ``exp`` and ``iat``
+# convert to numbers (so it passes "1700000000"), not their JSON types; a token
+# signed with our key but holding another type (a string ``exp``, a list
+# ``role``, a boolean ``pwv``) is refused here, before it is cached or compared.
+CLAIM_TYPES: dict[str, type] = {"sub": str, "role": str, "iat": int, "exp": int, "pwv": int}
+REQUIRED_CLAIMS = tuple(CLAIM_TYPES)
 # Tokens whose signature and claims were checked, kept until they expire: a
 # signed token can only lose its validity by expiring (revocation is the
 # database's check, made on every request). Bounded, oldest out first.
@@ -118,9 +123,14 @@ class Tokens:
             )
         except jwt.InvalidTokenError:
             raise Unauthenticated(INVALID_TOKEN) from None
-        if not isinstance(claims["sub"], str) or not isinstance(claims["pwv"], int):
+        if not all(_has_type(claims[name], kind) for name, kind in CLAIM_TYPES.items()):
             raise Unauthenticated(INVALID_TOKEN)
         return claims
+
+
+def _has_type(value: object, kind: type) -> bool:
+    """``isinstance``, except that a bool is not an int (JSON ``true`` is no version)."""
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -3,8 +3,9 @@
 ``RequestContext`` wraps the whole ASGI application (404s and 405s included):
 it takes the request id from ``X-Request-ID`` (or makes one) and returns it,
 adds the security headers, gives up on bodies stalled past ``body_timeout``
-(408), logs one access line per request with the
-caller's subject (never the token), and counts requests and latencies.
+(408), records a client that left before its answer as 499, logs one access
+line per request with the caller's subject (never the token), and counts
+requests and latencies.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ SECURITY_HEADERS = (
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 )
 _SECURITY_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
+# nginx's status for a request whose client closed the connection before the answer.
+CLIENT_CLOSED_REQUEST = 499
 
 access_log = logging.getLogger("gateway.access")
 
@@ -225,9 +228,13 @@ class RequestContext:
         token = _current.set(info)
         started = time.perf_counter()
         status = 500
+        # A client that leaves before its answer is complete is recorded as 499, not
+        # as whatever the app made of the disconnect (Litestar answers a body cut
+        # short with a 500 nobody receives): it is the client's doing, not an error.
+        client_left = answered = False
 
         async def send_with_headers(message: Any) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", ()))
@@ -241,26 +248,33 @@ class RequestContext:
                     headers.extend(SECURITY_HEADERS)
                 message = {**message, "headers": headers}
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
 
         body_done = False
 
         async def receive_in_time() -> Any:
             # Only the body is timed: afterwards receive() waits for a disconnect,
             # which may rightly take as long as a download does.
-            nonlocal body_done
+            nonlocal body_done, client_left
             if body_done:
-                return await receive()
-            try:
-                async with asyncio.timeout(self._body_timeout):
-                    message = await receive()
-            except TimeoutError:
-                raise RequestTimeout("Request body not received in time") from None
-            body_done = message["type"] != "http.request" or not message.get("more_body")
+                message = await receive()
+            else:
+                try:
+                    async with asyncio.timeout(self._body_timeout):
+                        message = await receive()
+                except TimeoutError:
+                    raise RequestTimeout("Request body not received in time") from None
+                body_done = message["type"] != "http.request" or not message.get("more_body")
+            if message["type"] == "http.disconnect" and not answered:
+                client_left = True
             return message
 
         try:
             await self._app(scope, receive_in_time, send_with_headers)
         finally:
+            if client_left:
+                status = CLIENT_CLOSED_REQUEST
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
             method = scope["method"]

@@ -60,7 +60,12 @@ class PageParams:
 
 
 def _positive(name: str, raw: str | int | None, default: int, high: int | None) -> int:
-    if raw is None or raw == "":
+    """``raw`` as an integer in 1..``high``; ``default`` only when the value is absent.
+
+    An empty value (``?limit=``) is a value given and it is not a number: a 400
+    like any other bad value, not a silent default that hides a client's bug.
+    """
+    if raw is None:
         return default
     text = str(raw).strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 9:  # "²".isdigit() is True
@@ -74,7 +79,8 @@ def _positive(name: str, raw: str | int | None, default: int, high: int | None) 
 
 
 def page_params(page: str | int | None, limit: str | int | None, default_limit: int) -> PageParams:
-    """Validate ``page`` (>= 1) and ``limit`` (1..100) as given in a query string.
+    """Validate ``page`` (>= 1) and ``limit`` (1..100) as given in a query string
+    (``None``: not given, so the default).
 
     Raises:
         ValidationFailed: either value is not an integer in range.

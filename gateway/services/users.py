@@ -7,7 +7,6 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from gateway.auth import Passwords
@@ -190,20 +189,19 @@ class UserService:
             changes["passwordHash"] = await self._passwords.hash(data.password)
             # Tokens carry the version they were issued under; bumping it revokes them.
             update["$inc"] = {"passwordVersion": 1}
-        if changes or update:
-            if changes:
-                update["$set"] = changes
+        if changes:
+            update["$set"] = changes
+        if update:
+            # update_one, not find_one_and_update: the embedded server's findAndModify
+            # answers null instead of a duplicate-key error, which would turn the loser
+            # of a race for an email into a 404 (docs: DESIGN.md, the database quirks).
             try:
-                doc = await self._users.find_one_and_update(
-                    {"_id": query["_id"]}, stamped(update), return_document=ReturnDocument.AFTER
-                )
+                result = await self._users.update_one({"_id": query["_id"]}, stamped(update))
             except DuplicateKeyError:
                 raise Conflict(EMAIL_TAKEN) from None
-        else:
-            doc = await self._users.find_one({"_id": query["_id"]})
-        if doc is None:  # deleted concurrently
-            raise NotFound(USER_NOT_FOUND)
-        return to_user(doc, actor)
+            if result.matched_count == 0:  # deleted concurrently
+                raise NotFound(USER_NOT_FOUND)
+        return to_user(await self._find(user_id), actor)
 
     async def delete(self, actor: Actor | None, user_id: str) -> None:
         """Delete a user with their posts and profile.
@@ -217,7 +215,9 @@ class UserService:
         # Dependents first: a retry after a crash still finds the user to finish the job.
         await self._posts.delete_by_author(user_id)
         await self._profiles.delete_for_user(user_id)
-        await self._users.delete_one({"_id": query["_id"]})
+        result = await self._users.delete_one({"_id": query["_id"]})
+        if result.deleted_count == 0:  # a concurrent delete got there first: one 204, then 404s
+            raise NotFound(USER_NOT_FOUND)
 
     async def _find(self, user_id: str, projection: dict[str, int] | None = None) -> dict[str, Any]:
         doc = await self._users.find_one(id_filter(user_id, "User"), projection)

@@ -1,0 +1,81 @@
+"""Concurrent writers of one account: one email per account, one delete per record.
+
+The guarantees are proved with many clients at once, not assumed from an index
+(DESIGN.md); with ``GATEWAY_TEST_MONGODB_URI`` they run against a real MongoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from tests.conftest import make_user
+
+CLIENTS = 16
+
+
+async def test_one_of_concurrent_signups_with_one_email_wins(client, db):
+    async def sign_up(n: int) -> int:
+        # One address, written differently: emails are one account regardless of case.
+        email = "Race@Example.com" if n % 2 else "race@example.COM"
+        body = {"name": f"Racer {n}", "email": email, "password": "race-password-1"}
+        return (await client.post("/api/users", json=body)).status_code
+
+    statuses = await asyncio.gather(*(sign_up(n) for n in range(CLIENTS)))
+    assert Counter(statuses) == {201: 1, 409: CLIENTS - 1}
+    assert await db["users"].count_documents({"email": "race@example.com"}) == 1
+
+
+async def test_one_of_concurrent_email_changes_to_one_address_wins(client, services, db):
+    users = await asyncio.gather(*(make_user(services) for _ in range(CLIENTS)))
+
+    async def change(user: dict) -> tuple[int, str]:
+        response = await client.put(
+            f"/api/users/{user['id']}", json={"email": "taken@example.com"}, headers=user["headers"]
+        )
+        return response.status_code, response.json().get("error", "")
+
+    answers = await asyncio.gather(*(change(user) for user in users))
+    # The losers are told the address is taken; none is told it does not exist.
+    assert Counter(answers) == {(200, ""): 1, (409, "Email already registered"): CLIENTS - 1}
+    holders = await db["users"].find({"email": "taken@example.com"}).to_list(None)
+    [winner] = [user for user, (status, _) in zip(users, answers, strict=True) if status == 200]
+    assert [str(doc["_id"]) for doc in holders] == [winner["id"]]
+    # The losers keep their own addresses.
+    assert await db["users"].count_documents({}) == CLIENTS
+    kept = {doc["email"] for doc in await db["users"].find().to_list(None)}
+    assert {user["email"] for user in users if user is not winner} <= kept
+
+
+async def test_an_email_change_of_a_user_deleted_meanwhile_is_404(client, services, alice, admin):
+    gone = await client.delete(f"/api/users/{alice['id']}", headers=admin["headers"])
+    assert gone.status_code == 204
+    response = await client.put(
+        f"/api/users/{alice['id']}", json={"email": "new@example.com"}, headers=admin["headers"]
+    )
+    assert (response.status_code, response.json()["error"]) == (404, "User not found")
+
+
+async def test_one_of_concurrent_deletes_of_a_user_answers_204(client, alice, admin, db):
+    async def delete() -> int:
+        response = await client.delete(f"/api/users/{alice['id']}", headers=admin["headers"])
+        return response.status_code
+
+    statuses = await asyncio.gather(*(delete() for _ in range(CLIENTS)))
+    assert Counter(statuses) == {204: 1, 404: CLIENTS - 1}
+    assert await db["users"].count_documents({"name": "Alice"}) == 0
+
+
+async def test_one_of_concurrent_deletes_of_a_product_answers_204(client, admin, db):
+    created = await client.post(
+        "/api/products", json={"name": "P", "category": "c", "price": 1}, headers=admin["headers"]
+    )
+    product_id = created.json()["id"]
+
+    async def delete() -> int:
+        response = await client.delete(f"/api/products/{product_id}", headers=admin["headers"])
+        return response.status_code
+
+    statuses = await asyncio.gather(*(delete() for _ in range(CLIENTS)))
+    assert Counter(statuses) == {204: 1, 404: CLIENTS - 1}
+    assert await db["products"].count_documents({}) == 0
