@@ -29,6 +29,7 @@ __all__ = ["create_app", "open_services"]
 log = logging.getLogger("gateway")
 
 _INDEX_RETRY_SECONDS = 5.0
+_SWEEP_SECONDS = 60.0
 # The function behind the OPTIONS handler Litestar adds to each path (HTTPRoute).
 _AUTOMATIC_OPTIONS = "HTTPRoute.create_options_handler.<locals>.options_handler"
 
@@ -69,9 +70,13 @@ async def open_services(
         await asyncio.wait_for(asyncio.shield(indexes), settings.mongo_timeout_ms / 1000 + 1)
     passwords = Passwords(settings.hash_concurrency)
     limiter = build_limiter(settings)
+    services = Services.build(db, settings, passwords, limiter)
+    # Unfinished uploads (a crash, a lost client) are removed while the app runs.
+    sweeper = asyncio.create_task(services.files.sweep_forever(_SWEEP_SECONDS))
     try:
-        yield Services.build(db, settings, passwords, limiter)
+        yield services
     finally:
+        sweeper.cancel()
         indexes.cancel()
         passwords.close()
         await limiter.close()

@@ -333,6 +333,10 @@ async def _ensure_indexes(db: Database) -> None:
     await db["fs.chunks"].create_indexes(
         [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)]
     )
+    # The sweeper's question: unfinished claims idle since before a cutoff.
+    await db["file_paths"].create_indexes(
+        [IndexModel([("state", ASCENDING), ("aliveMs", ASCENDING)])]
+    )
     await db["contact_messages"].create_indexes([IndexModel([("createdAt", DESCENDING)])])
 
 

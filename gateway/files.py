@@ -7,29 +7,41 @@ server ignores ``batchSize`` and would otherwise return a whole file in one
 message. File ids are strings (see ``gateway.db`` on references).
 
 The operations are the ones PyMongo's own GridFS uses (insert chunks then the
-file document; find chunks by ``files_id`` and ``n``; delete the file document
-by ``_id`` then its chunks by ``files_id``), because the embedded server
-emulates GridFS collections and answers only those.
+file document; find chunks by ``files_id`` and ``n``; delete chunks by
+``files_id`` and the file document by ``_id``), because the embedded server
+emulates GridFS collections and answers only those. Which file a path holds,
+and whether it is finished, is kept beside GridFS in ``file_paths`` (see
+``FileStore``), not in ``fs.files``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from gateway.db import Database, as_utc, utcnow
-from gateway.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from gateway.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    ValidationFailed,
+)
 from gateway.models import FileMeta
 
 __all__ = [
     "CHUNK_SIZE",
+    "CLAIMS",
+    "SWEEP_BATCH",
     "FileStore",
     "check_path",
     "file_url",
@@ -38,6 +50,11 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 255 * 1024  # the GridFS default
+CLAIMS = "file_paths"  # one document per path: see FileStore
+UPLOADING, READY, DELETING = "uploading", "ready", "deleting"
+HEARTBEAT_S = 10.0  # how often a running upload refreshes its claim
+SWEEP_BATCH = 100  # claims one sweep looks at, at most
+SWEPT = "Upload abandoned: it stalled past the sweeper's limit"
 WINDOW = 4  # chunks per read query: ~1 MiB in flight at most
 MAX_PATH = 1024
 
@@ -51,21 +68,35 @@ IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif"}
 SNIFF_BYTES = 8
 
 
-def check_path(path: str) -> str:
-    """Return the normalised file path or refuse it.
+def check_path(path: str | bytes) -> str:
+    """Return the file path, or refuse it: the one place the path rules live.
+
+    ``bytes`` are a path as it came in a URL, percent-escapes and all (REST reads
+    it from the raw request line, because the framework's decoded path has
+    already merged doubled slashes, dropped a trailing one and turned bad
+    escapes into U+FFFD); ``str`` is a path as given (GraphQL). Nothing is
+    normalised: a path that would need it is refused, so one stored file has
+    exactly one spelling.
 
     Raises:
-        ValidationFailed: too long, or a segment empty, ``.``, ``..``, with a
-            backslash or a control character.
+        ValidationFailed: escapes that do not decode as UTF-8, too long, or a
+            segment empty, ``.``, ``..``, with a backslash, a control character
+            or a lone surrogate (which no UTF-8 text holds).
     """
-    path = path[1:] if path.startswith("/") else path  # Litestar's path parameters lead with "/"
+    if isinstance(path, bytes):
+        try:
+            path = unquote_to_bytes(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                "Invalid file path", ["path: percent-escapes must decode as UTF-8"]
+            ) from None
     if not path or len(path) > MAX_PATH:
         raise ValidationFailed("Invalid file path", [f"path: 1 to {MAX_PATH} characters"])
     for segment in path.split("/"):
         if (
             segment in {"", ".", ".."}
             or "\\" in segment
-            or any(unicodedata.category(ch) == "Cc" for ch in segment)
+            or any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in segment)
         ):
             raise ValidationFailed("Invalid file path", [f"path: invalid segment {segment!r}"])
     return path
@@ -106,34 +137,56 @@ def _meta(doc: dict[str, Any]) -> FileMeta:
 
 
 class FileStore:
-    """GridFS files keyed by a unique path."""
+    """GridFS files, one per path, each path held by a claim.
+
+    A claim is a document of ``file_paths`` whose ``_id`` is the path: inserting
+    it is how an upload takes the path, because a duplicate ``_id`` is refused
+    on every server, while a unique index on ``fs.files.filename`` is not
+    enforced by the embedded server's GridFS emulation. The claim names the
+    owner and the GridFS file id and says how far the file is:
+
+    * ``uploading``: taken before the first byte is stored, so a losing
+      upload stores nothing; its ``aliveMs`` is refreshed while bytes arrive;
+    * ``ready``: set once the file document is written; only a ready claim
+      is ever read, so an unfinished upload is never visible;
+    * ``deleting``: a deletion (or a sweep) won the claim and is removing the
+      file, its chunks and then the claim.
+
+    A claim left ``uploading`` or ``deleting`` by a crash, a lost client or a
+    database outage stops being refreshed, and ``sweep`` removes it with its
+    chunks. Each step that decides something is one conditional write, so
+    several gateway processes can share the store. ``aliveMs`` is epoch
+    milliseconds of the writing process's clock: a number, because the embedded
+    server stores dates written by ``$set`` as strings and compares them slowly.
+    """
 
     def __init__(self, db: Database) -> None:
         self._files = db["fs.files"]
         self._chunks = db["fs.chunks"]
-
-    async def find(self, path: str) -> FileMeta | None:
-        doc = await self._files.find_one({"filename": path})
-        return _meta(doc) if doc else None
+        self._claims = db[CLAIMS]
 
     async def get(self, path: str) -> FileMeta:
         """Raises: NotFound: no file at ``path``."""
-        meta = await self.find(path)
-        if meta is None:
-            raise NotFound("File not found")
-        return meta
+        return _meta(await self._file_doc(path))
 
-    async def owner(self, path: str) -> str | None:
-        """The id of the user who stored the file at ``path``.
+    async def _ready_claim(self, path: str) -> dict[str, Any]:
+        """The claim of the finished file at ``path``; one still uploading is not there yet.
 
         Raises:
-            NotFound: no file at ``path``.
+            NotFound: no finished file at ``path``.
         """
-        doc = await self._files.find_one({"filename": path}, {"metadata.ownerId": 1})
-        if doc is None:
+        claim: dict[str, Any] | None = await self._claims.find_one({"_id": path, "state": READY})
+        if claim is None:
             raise NotFound("File not found")
-        owner: str | None = (doc.get("metadata") or {}).get("ownerId")
-        return owner
+        return claim
+
+    async def _file_doc(self, path: str) -> dict[str, Any]:
+        """Raises: NotFound: no finished file at ``path``."""
+        claim = await self._ready_claim(path)
+        doc: dict[str, Any] | None = await self._files.find_one({"_id": claim["fileId"]})
+        if doc is None:  # deleted since the claim was read
+            raise NotFound("File not found")
+        return doc
 
     async def save(
         self,
@@ -144,18 +197,23 @@ class FileStore:
         owner_id: str,
         max_bytes: int,
     ) -> FileMeta:
-        """Stream ``chunks`` into GridFS at ``path``; all or nothing.
+        """Claim ``path``, stream ``chunks`` into GridFS, then mark the claim ready; all or nothing.
 
         Raises:
-            Conflict: a file exists at ``path`` (also when another upload wins the race).
+            Conflict: ``path`` is taken (a file, or another upload in progress).
             PayloadTooLarge: more than ``max_bytes``; what was written is removed.
+            RequestTimeout: the upload went unrefreshed so long that it was swept.
         """
-        if await self._files.find_one({"filename": path}, {"_id": 1}):
-            raise Conflict("A file already exists at this path")
         file_id = str(ObjectId())
-        size = 0
+        claim = {"_id": path, "fileId": file_id}
         try:
-            size = await self._write_chunks(file_id, chunks, max_bytes)
+            await self._claims.insert_one(
+                {**claim, "state": UPLOADING, "ownerId": owner_id, "aliveMs": _now_ms()}
+            )
+        except DuplicateKeyError:
+            raise Conflict("A file already exists at this path") from None
+        try:
+            size = await self._write_chunks(claim, chunks, max_bytes)
             doc = {
                 "_id": file_id,
                 "length": size,
@@ -164,21 +222,32 @@ class FileStore:
                 "filename": path,
                 "metadata": {"contentType": content_type, "ownerId": owner_id},
             }
-            await self._files.insert_one(doc)
-        except DuplicateKeyError:
-            await self._drop_chunks(file_id)
-            raise Conflict("A file already exists at this path") from None
+            try:
+                await self._files.insert_one(doc)
+            except DuplicateKeyError:
+                # A real MongoDB's unique filename index met a file stored without a claim.
+                raise Conflict("A file already exists at this path") from None
+            done = await self._claims.update_one(
+                {**claim, "state": UPLOADING}, {"$set": {"state": READY}}
+            )
+            if done.matched_count == 0:
+                raise RequestTimeout(SWEPT)
         except BaseException:
-            # Too large, a client gone mid-upload, a cancelled request: leave nothing behind.
-            await asyncio.shield(self._drop_chunks(file_id))
+            # Too large, a client gone mid-upload, a cancelled request: leave nothing
+            # behind. Should this fail too (the database is away), the claim stays
+            # "uploading" and the sweeper removes it all later.
+            await asyncio.shield(self._abandon(claim))
             raise
         return _meta(doc)
 
     async def _write_chunks(
-        self, file_id: str, chunks: AsyncIterator[bytes], max_bytes: int
+        self, claim: dict[str, str], chunks: AsyncIterator[bytes], max_bytes: int
     ) -> int:
+        """Store ``chunks`` as ``claim``'s GridFS chunks, refreshing the claim as they come."""
+        file_id = claim["fileId"]
         buffer = bytearray()
         size = n = 0
+        refreshed = time.monotonic()
         async for piece in chunks:
             size += len(piece)
             if size > max_bytes:
@@ -190,15 +259,31 @@ class FileStore:
                 )
                 del buffer[:CHUNK_SIZE]
                 n += 1
+            if time.monotonic() - refreshed >= HEARTBEAT_S:
+                await self._refresh(claim)
+                refreshed = time.monotonic()
         if buffer or n == 0:
             await self._chunks.insert_one({"files_id": file_id, "n": n, "data": bytes(buffer)})
         return size
 
-    async def _drop_chunks(self, file_id: str) -> None:
+    async def _refresh(self, claim: dict[str, str]) -> None:
+        """Tell sweepers the upload is alive; fail it if one already took its claim."""
+        alive = await self._claims.update_one(
+            {**claim, "state": UPLOADING}, {"$set": {"aliveMs": _now_ms()}}
+        )
+        if alive.matched_count == 0:
+            raise RequestTimeout(SWEPT)
+
+    async def _abandon(self, claim: dict[str, str]) -> None:
         with contextlib.suppress(Exception):
-            await self._chunks.delete_many({"files_id": file_id})
-            # The embedded server keeps a placeholder file record for orphan chunks.
-            await self._files.delete_one({"_id": file_id})
+            await self._purge(claim["fileId"])
+            await self._claims.delete_one(claim)
+
+    async def _purge(self, file_id: str) -> None:
+        """Remove a file's chunks and document (the embedded server also keeps a
+        placeholder file document for chunks without one). Idempotent."""
+        await self._chunks.delete_many({"files_id": file_id})
+        await self._files.delete_one({"_id": file_id})
 
     async def stream(self, path: str) -> tuple[FileMeta, AsyncIterator[bytes]]:
         """The file's metadata and an iterator over its bytes, a window of chunks at a time.
@@ -206,9 +291,7 @@ class FileStore:
         Raises:
             NotFound: no file at ``path``.
         """
-        doc = await self._files.find_one({"filename": path})
-        if doc is None:
-            raise NotFound("File not found")
+        doc = await self._file_doc(path)
         return _meta(doc), self._read(doc["_id"], int(doc["length"]), int(doc["chunkSize"]))
 
     async def _read(self, file_id: Any, length: int, chunk_size: int) -> AsyncIterator[bytes]:
@@ -226,9 +309,105 @@ class FileStore:
             if expected != min(start + WINDOW, total):
                 raise RuntimeError(f"GridFS file {file_id} is missing chunk {expected}")
 
-    async def delete(self, path: str) -> None:
-        """Remove the file record first (so it vanishes at once), then its chunks."""
-        doc = await self._files.find_one({"filename": path}, {"_id": 1})
-        if doc is None or (await self._files.delete_one({"_id": doc["_id"]})).deleted_count == 0:
+    async def delete(self, path: str, *, owner_id: str | None = None) -> None:
+        """Remove the file at ``path`` (only if ``owner_id`` owns it, when given).
+
+        The claim turns ``deleting`` first, in one conditional write: the file
+        vanishes at once, and of concurrent deletions exactly one goes on. Then
+        the file and its chunks go, and the claim last, so that a crash midway
+        leaves a claim for the sweeper to finish.
+
+        Raises:
+            NotFound: no file at ``path`` (or another deletion won).
+            Forbidden: ``owner_id`` is not the file's owner.
+        """
+        claim = await self._ready_claim(path)
+        if owner_id is not None and claim["ownerId"] != owner_id:
+            raise Forbidden("You may only delete your own files")
+        if not await self._take({"_id": path, "fileId": claim["fileId"], "state": READY}):
             raise NotFound("File not found")
-        await self._chunks.delete_many({"files_id": doc["_id"]})
+        await self._finish_deleting(path, claim["fileId"])
+
+    async def _take(self, claim: dict[str, Any]) -> bool:
+        """Turn the claim matching ``claim`` ``deleting``; whether this caller won it."""
+        taken = await self._claims.update_one(
+            claim, {"$set": {"state": DELETING, "aliveMs": _now_ms()}}
+        )
+        return taken.modified_count == 1
+
+    async def _finish_deleting(self, path: str, file_id: str) -> None:
+        await self._purge(file_id)
+        await self._claims.delete_one({"_id": path, "fileId": file_id, "state": DELETING})
+
+    async def sweep(self, older_than_ms: int, limit: int = SWEEP_BATCH) -> int:
+        """Remove up to ``limit`` unfinished uploads and deletions idle for ``older_than_ms``.
+
+        Each is first taken with a write conditional on the very state and
+        ``aliveMs`` just read, so a live upload that refreshed its claim in the
+        meantime is left alone, and of several sweepers only one removes it.
+
+        Returns:
+            How many claims this call removed.
+        """
+        cutoff = _now_ms() - older_than_ms
+        stale: list[dict[str, Any]] = []
+        for state in (UPLOADING, DELETING):  # an equality each: ``$in`` scans (see gateway.db)
+            if len(stale) < limit:  # (and ``limit(0)`` would mean no limit)
+                stale += (
+                    await self._claims.find(
+                        {"state": state, "aliveMs": {"$lt": cutoff}},
+                        {"fileId": 1, "state": 1, "aliveMs": 1},
+                    )
+                    .limit(limit - len(stale))
+                    .to_list(None)
+                )
+        swept = 0
+        for claim in stale:
+            if await self._take(claim):
+                await self._finish_deleting(claim["_id"], claim["fileId"])
+                swept += 1
+        return swept
+
+    async def adopt_unclaimed(self, batch: int = SWEEP_BATCH) -> int:
+        """Give each file stored before claims existed a ready claim, so it stays visible.
+
+        Idempotent, and safe beside live uploads and other processes: a path
+        already claimed (a file, an upload in progress) refuses the insert.
+        Read in batches. Returns how many files were adopted.
+        """
+        adopted, seen = 0, 0
+        while True:
+            # Pages by position: the embedded server's GridFS answers no range on _id.
+            docs = await self._files.find({}).sort("_id", 1).skip(seen).limit(batch).to_list(None)
+            seen += len(docs)
+            for doc in docs:
+                if not _adoptable(doc):
+                    continue
+                claim = {
+                    "_id": doc["filename"],
+                    "fileId": doc["_id"],
+                    "ownerId": (doc.get("metadata") or {}).get("ownerId"),
+                    "state": READY,
+                    "aliveMs": 0,
+                }
+                with contextlib.suppress(DuplicateKeyError):
+                    await self._claims.insert_one(claim)
+                    adopted += 1
+            if len(docs) < batch:
+                return adopted
+
+
+def _adoptable(doc: dict[str, Any]) -> bool:
+    """Whether a GridFS file document names a file a path can hold (the embedded server
+    also lists chunks whose file document is missing, under no name)."""
+    filename = doc.get("filename")
+    if not isinstance(filename, str) or "length" not in doc:
+        return False
+    try:
+        return check_path(filename) == filename
+    except ValidationFailed:
+        return False
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

@@ -339,8 +339,11 @@ def graphql_controller(settings: Settings, graphql_schema: BaseSchema) -> type[C
             Allowlist.load(settings.graphql_allowlist) if settings.graphql_allowlist else None
         )
         max_json_bytes = settings.max_body_bytes
-        # Room for a file at the upload limit plus an operation of the JSON limit;
-        # the file service then holds the file itself to its limit exactly.
-        request_max_body_size = settings.max_upload_bytes + settings.max_body_bytes
+        # Room for a file at the larger of the two file limits (uploadFile takes
+        # GATEWAY_MAX_FILE_BYTES, uploadImage GATEWAY_MAX_UPLOAD_BYTES) plus an operation
+        # of the JSON limit; the file service then holds each file to its limit exactly.
+        request_max_body_size = (
+            max(settings.max_upload_bytes, settings.max_file_bytes) + settings.max_body_bytes
+        )
 
     return GraphQLEndpoint

@@ -35,6 +35,19 @@ __all__ = ["CONTACT_RECEIVED", "Mutation"]
 CONTACT_RECEIVED = "Contact form submitted successfully"
 
 
+def _file_part(file: Upload) -> UploadFile:
+    """The uploaded file, or bad input when the variable came as JSON, not as a file part."""
+    if not isinstance(file, UploadFile):
+        raise ValidationFailed("No file uploaded", ["file: must be a file part"])
+    return file
+
+
+def _declared_type(upload: UploadFile) -> str | None:
+    """The part's ``Content-Type`` as sent, parameters and all (``UploadFile.content_type``
+    drops them, and makes a missing one ``text/plain`` where REST stores octet-stream)."""
+    return next((v for k, v in upload.headers.items() if k.lower() == "content-type"), None)
+
+
 @strawberry.type
 class Mutation:
     @mutation("Exchange email and password for a token.")
@@ -90,18 +103,32 @@ class Mutation:
         return ProfileType.from_model(await services.profiles.update(actor, input.to_model()))
 
     @mutation(
-        "Store a JPEG, PNG or GIF (judged by its bytes) at `path` (signed in). Send it as a "
-        "GraphQL multipart request with the header `Apollo-Require-Preflight: true`."
+        "Store a file of any type at `path` (signed in), with the rules of `POST "
+        "/api/files/PATH`; its type is the one its part declares. Send it as a GraphQL "
+        "multipart request with the header `Apollo-Require-Preflight: true`."
     )
     async def upload_file(self, info: Info, file: Upload, path: str) -> FileType:
-        if not isinstance(file, UploadFile):  # a variable sent as JSON, not as a file part
-            raise ValidationFailed("No file uploaded", ["file: must be a file part"])
+        upload = _file_part(file)
         try:
-            meta = await info.context.services.files.upload_image(
-                info.context.actor, file.filename, read_chunks(file), path=path
+            meta = await info.context.services.files.save(
+                info.context.actor, path, read_chunks(upload), content_type=_declared_type(upload)
             )
         finally:
-            await file.close()
+            await upload.close()
+        return FileType.from_model(meta)
+
+    @mutation(
+        "Store a JPEG, PNG or GIF (judged by its bytes) under a unique name in `uploads/`, "
+        "as `POST /api/upload` does (signed in); sent like `uploadFile`."
+    )
+    async def upload_image(self, info: Info, file: Upload) -> FileType:
+        upload = _file_part(file)
+        try:
+            meta = await info.context.services.files.upload_image(
+                info.context.actor, upload.filename, read_chunks(upload)
+            )
+        finally:
+            await upload.close()
         return FileType.from_model(meta)
 
     @mutation("Delete a file: the caller's own, or any for an admin.")

@@ -8,7 +8,6 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
-from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.models import FileMeta
@@ -24,7 +23,9 @@ _PATH = parameter(
     "path",
     "path",
     "The file's path: `/`-separated segments, at most 1024 characters. A segment that is "
-    "empty, `.` or `..`, or that holds a backslash or a control character, is refused (400).",
+    "empty (so doubled, leading or trailing slashes too), `.` or `..`, or that holds a "
+    "backslash or a control character, or a percent-escape that does not decode as UTF-8, "
+    "is refused (400).",
     schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=1024),
 )
 _BYTES = {
@@ -45,6 +46,21 @@ def content_disposition(name: str) -> str:
     if fallback != name:
         header += f"; filename*=UTF-8''{quote(name, safe='')}"
     return header
+
+
+_PREFIX = b"/api/files/"
+
+
+def _raw_path(request: AnyRequest) -> bytes:
+    """The file path as the request line has it, escapes and empty segments kept.
+
+    Litestar's decoded ``path`` parameter has merged doubled slashes, dropped a
+    trailing one and turned escapes that are not UTF-8 into U+FFFD, which would
+    store one file under many spellings: the path rules need the raw form.
+    A prefix spelled otherwise (``/api/%66iles/x``) is left on, and refused.
+    """
+    raw: bytes = request.scope["raw_path"]
+    return raw.removeprefix(_PREFIX)
 
 
 def _declared_length(request: AnyRequest) -> int | None:
@@ -71,8 +87,8 @@ class FileController(Controller):
             errors=(400, 404, 503),
         ),
     )
-    async def download(self, services: ServicesDep, path: FromPath[str]) -> Stream:
-        meta, chunks = await services.files.open(path)
+    async def download(self, request: AnyRequest, services: ServicesDep) -> Stream:
+        meta, chunks = await services.files.open(_raw_path(request))
         return Stream(
             chunks,
             headers={
@@ -102,11 +118,11 @@ class FileController(Controller):
         ),
     )
     async def upload(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, path: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[FileMeta]:
         meta = await services.files.save(
             actor,
-            path,
+            _raw_path(request),
             request.stream(),
             content_type=request.headers.get("content-type"),
             declared_length=_declared_length(request),
@@ -121,5 +137,5 @@ class FileController(Controller):
         security=SIGNED_IN,
         operation_class=operation(parameters=[_PATH], errors=(400, 401, 403, 404, 503)),
     )
-    async def remove(self, services: ServicesDep, actor: ActorDep, path: FromPath[str]) -> None:
-        await services.files.delete(actor, path)
+    async def remove(self, request: AnyRequest, services: ServicesDep, actor: ActorDep) -> None:
+        await services.files.delete(actor, _raw_path(request))

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
 
-from gateway.errors import Forbidden, PayloadTooLarge, ValidationFailed
-from gateway.files import IMAGE_EXTENSIONS, SNIFF_BYTES, FileStore, check_path, sniff_image
+from gateway.errors import PayloadTooLarge, ValidationFailed
+from gateway.files import (
+    IMAGE_EXTENSIONS,
+    SNIFF_BYTES,
+    SWEEP_BATCH,
+    FileStore,
+    check_path,
+    sniff_image,
+)
 from gateway.models import FileMeta
 from gateway.services.policy import Actor, require_signed_in
 
-__all__ = ["FileService"]
+__all__ = ["STALE_AFTER_S", "FileService"]
 
+log = logging.getLogger("gateway")
+
+# An upload refreshes its claim every few seconds while bytes arrive (HEARTBEAT_S):
+# one silent this long is dead. Generous, so clocks of several gateways may differ.
+STALE_AFTER_S = 300.0
 UPLOAD_DIR = "uploads"
 INVALID_FILE_TYPE = "Invalid file type"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -52,24 +66,26 @@ class FileService:
     def max_upload_bytes(self) -> int:
         return self._max_upload
 
-    async def meta(self, path: str) -> FileMeta:
+    async def meta(self, path: str | bytes) -> FileMeta:
         """Raises: ValidationFailed (bad path), NotFound."""
         return await self._store.get(check_path(path))
 
-    async def open(self, path: str) -> tuple[FileMeta, AsyncIterator[bytes]]:
+    async def open(self, path: str | bytes) -> tuple[FileMeta, AsyncIterator[bytes]]:
         """Raises: ValidationFailed (bad path), NotFound."""
         return await self._store.stream(check_path(path))
 
     async def save(
         self,
         actor: Actor | None,
-        path: str,
+        path: str | bytes,
         chunks: AsyncIterator[bytes],
         *,
         content_type: str | None,
         declared_length: int | None = None,
     ) -> FileMeta:
-        """Store a file at ``path`` for the signed-in caller.
+        """Store a file of any type at ``path`` for the signed-in caller.
+
+        ``path`` is ``bytes`` when it is a URL's escaped form (see ``check_path``).
 
         Raises:
             Unauthenticated, ValidationFailed (path or content type),
@@ -94,16 +110,13 @@ class FileService:
         chunks: AsyncIterator[bytes],
         *,
         declared_length: int | None = None,
-        path: str | None = None,
     ) -> FileMeta:
-        """Store a JPEG, PNG or GIF (judged by its bytes) under a unique name.
-
-        ``path`` chooses where it goes (GraphQL ``uploadFile``); by default it is
-        ``uploads/<unique name>``, as legacy ``/api/upload`` did.
+        """Store a JPEG, PNG or GIF (judged by its bytes) at ``uploads/<unique name>``,
+        as legacy ``/api/upload`` did.
 
         Raises:
             Unauthenticated, PayloadTooLarge (over the upload limit),
-            ValidationFailed ("Invalid file type"; bad path), Conflict (path taken).
+            ValidationFailed ("Invalid file type").
         """
         owner = require_signed_in(actor)
         _check_length(declared_length, self._max_upload)
@@ -111,22 +124,46 @@ class FileService:
         media_type = sniff_image(head)
         if media_type is None:
             raise ValidationFailed(INVALID_FILE_TYPE)
-        if path is None:
-            stem = _UNSAFE.sub("-", (filename or "image").rsplit(".", 1)[0]).strip("-.")[:64]
-            name = f"{uuid.uuid4().hex[:16]}-{stem or 'image'}.{IMAGE_EXTENSIONS[media_type]}"
-            path = f"{UPLOAD_DIR}/{name}"
+        stem = _UNSAFE.sub("-", (filename or "image").rsplit(".", 1)[0]).strip("-.")[:64]
+        name = f"{uuid.uuid4().hex[:16]}-{stem or 'image'}.{IMAGE_EXTENSIONS[media_type]}"
         return await self._store.save(
-            check_path(path),
+            f"{UPLOAD_DIR}/{name}",
             chunks,
             content_type=media_type,
             owner_id=owner.id,
             max_bytes=self._max_upload,
         )
 
-    async def delete(self, actor: Actor | None, path: str) -> None:
+    async def delete(self, actor: Actor | None, path: str | bytes) -> None:
         """Raises: Unauthenticated, ValidationFailed (bad path), NotFound, Forbidden (not owner)."""
         caller = require_signed_in(actor)
-        path = check_path(path)
-        if not caller.is_admin and await self._store.owner(path) != caller.id:
-            raise Forbidden("You may only delete your own files")
-        await self._store.delete(path)
+        await self._store.delete(check_path(path), owner_id=None if caller.is_admin else caller.id)
+
+    async def sweep(self, older_than_s: float = STALE_AFTER_S) -> int:
+        """Remove what crashed or abandoned uploads (and deletions) left, a bounded batch
+        per call; safe to run in every gateway process at once.
+
+        Returns:
+            How many were removed (a full batch means more may be waiting).
+        """
+        return await self._store.sweep(int(older_than_s * 1000))
+
+    async def sweep_forever(self, interval_s: float, older_than_s: float = STALE_AFTER_S) -> None:
+        """Sweep every ``interval_s`` seconds (at once again after a full batch), for
+        the life of the application; a failed sweep (database away) is retried.
+
+        First, files stored before paths were claimed are given their claims
+        (``FileStore.adopt_unclaimed``), so an upgrade loses none of them.
+        """
+        adopted = False
+        while True:
+            try:
+                if not adopted:
+                    if count := await self._store.adopt_unclaimed():
+                        log.info("gave %d files stored before path claims their claims", count)
+                    adopted = True
+                full = await self.sweep(older_than_s) >= SWEEP_BATCH
+            except Exception as exc:
+                log.warning("file sweep failed (%s); retrying", exc)
+                full = False
+            await asyncio.sleep(0 if full else interval_s)

@@ -84,6 +84,18 @@ async def test_upload_needs_sign_in_and_stores_nothing(client, stored_files):
         "a/%00b.txt",
         "a/%0Ab.txt",
         "a/%7Fb.txt",
+        "a/%01b.txt",
+        "a/%C2%85b.txt",  # U+0085, a C1 control character
+        # Empty segments: refused, not normalised (Litestar's own path merges them).
+        "a//b",
+        "a/",
+        "///a",
+        "a/b/",
+        "a%2F",
+        # Percent-escapes that are not UTF-8 (Litestar's own path makes them U+FFFD).
+        "%ff%fe",
+        "%c0%ae",
+        "a/%e9t%e9.txt",
         "x" * 1025,
         "a/" + "b" * 1023,
     ],
@@ -95,6 +107,23 @@ async def test_bad_paths_are_400_and_store_nothing(client, stored_files, alice, 
     assert await stored_files() == (0, 0)
     assert (await client.get(f"/api/files/{path}")).status_code == 400
     assert (await client.delete(f"/api/files/{path}", headers=alice["headers"])).status_code == 400
+
+
+async def test_a_path_has_one_spelling(client, stored_files, alice):
+    assert (await _put(client, alice, "a/b.txt", b"one")).status_code == 201
+    for other in ("a//b.txt", "/a/b.txt", "a/b.txt/", "a/%2e/b.txt"):
+        assert (await _put(client, alice, other)).status_code == 400
+        assert (await client.get(f"/api/files/{other}")).status_code == 400
+    assert (await client.get("/api/files/a%2Fb%2Etxt")).content == b"one"  # escapes decode
+    assert await stored_files() == (1, 1)
+
+
+async def test_a_path_prefix_spelled_otherwise_is_refused(client, stored_files, alice):
+    response = await client.post(
+        "/api/%66iles/x.txt", content=b"x", headers={**alice["headers"], "Content-Type": "a/b"}
+    )
+    assert response.status_code in {400, 404}
+    assert await stored_files() == (0, 0)
 
 
 async def test_longest_path_is_accepted(client, alice):

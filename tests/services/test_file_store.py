@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from gateway.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
-from gateway.files import CHUNK_SIZE, FileStore, check_path, sniff_image
+from gateway.db import utcnow
+from gateway.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    ValidationFailed,
+)
+from gateway.files import CHUNK_SIZE, CLAIMS, FileStore, check_path, sniff_image
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 @pytest.mark.parametrize(
     "path",
-    ["", "/", "a//b", "a/./b", "a/../b", "..", "a/", "a\\b", "a/\x00", "a/\tb", "x" * 1025],
-)
+    [
+        "", "/", "a//b", "/a", "///a", "a/b/", "a/./b", "a/../b", "..", "a/", "a\\b", "a/\x00",
+        "a/\tb", "a/\x85b", "a/\ud800", "x" * 1025,
+        # A URL's escaped form: escapes that are not UTF-8, or that decode to a bad path.
+        b"%ff%fe", b"%c0%ae", b"a/%e9t%e9", b"a/%ed%a0%80", b"a//b", b"a%2F", b"%2e%2e/x",
+        b"a/%00", b"a/\xff",
+    ],
+)  # fmt: skip
 def test_bad_paths(path):
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as refused:
         check_path(path)
+    assert refused.value.message == "Invalid file path"
 
 
 @pytest.mark.parametrize(
     ("path", "normal"),
-    [("a/b.txt", "a/b.txt"), ("/a/b.txt", "a/b.txt"), ("été/ü.png", "été/ü.png"), ("...", "...")],
+    [
+        ("a/b.txt", "a/b.txt"),
+        ("été/ü.png", "été/ü.png"),
+        ("...", "..."),
+        (b"%C3%A9t%C3%A9/na%C3%AFve%20file.txt", "été/naïve file.txt"),
+        (b"a%2Fb", "a/b"),
+        (b"caf\xc3\xa9", "café"),  # raw UTF-8 in a request line
+    ],
 )
 def test_good_paths(path, normal):
     assert check_path(path) == normal
@@ -62,7 +86,6 @@ async def test_round_trip_in_windows(driver_db):
     found, stream = await store.stream("w/data.bin")
     assert found == meta
     assert b"".join([piece async for piece in stream]) == data
-    assert await store.owner("w/data.bin") == "u"
 
 
 async def test_limit_and_conflict_leave_the_store_clean(driver_db):
@@ -82,9 +105,12 @@ async def test_limit_and_conflict_leave_the_store_clean(driver_db):
         await store.save("taken", _chunks(b"2"), content_type="a/b", owner_id="v", max_bytes=10)
     _, stream = await store.stream("taken")
     assert b"".join([piece async for piece in stream]) == b"1"
-    await store.delete("taken")
+    with pytest.raises(Forbidden):
+        await store.delete("taken", owner_id="v")
+    await store.delete("taken", owner_id="u")
     with pytest.raises(NotFound):
         await store.delete("taken")
+    assert await driver_db[CLAIMS].count_documents({}) == 0
 
 
 async def test_a_failing_client_stream_leaves_nothing(driver_db):
@@ -98,3 +124,146 @@ async def test_a_failing_client_stream_leaves_nothing(driver_db):
         await store.save("gone", broken(), content_type="a/b", owner_id="u", max_bytes=10**9)
     with pytest.raises(NotFound):
         await store.get("gone")
+    assert await driver_db[CLAIMS].count_documents({}) == 0
+    await store.save("gone", _chunks(b"again"), content_type="a/b", owner_id="u", max_bytes=10)
+
+
+async def _leftovers(db, file_id: str) -> tuple[int, int, int]:
+    """Claims, file documents and chunks of one file (the embedded server's GridFS
+    answers chunk queries only by ``files_id``)."""
+    return (
+        await db[CLAIMS].count_documents({"fileId": file_id}),
+        len(await db["fs.files"].find({"_id": file_id}).to_list(None)),
+        len(await db["fs.chunks"].find({"files_id": file_id}).to_list(None)),
+    )
+
+
+async def _crashed_upload(db, path: str, state: str, alive_ms: int) -> str:
+    """What a gateway killed mid-upload (or mid-delete) leaves: a claim, chunks, maybe a file."""
+    file_id = f"{abs(hash(path)):024x}"[:24]
+    await db[CLAIMS].insert_one(
+        {"_id": path, "fileId": file_id, "state": state, "ownerId": "u", "aliveMs": alive_ms}
+    )
+    for n in range(3):
+        await db["fs.chunks"].insert_one({"files_id": file_id, "n": n, "data": b"x" * 10})
+    if state == "deleting":
+        await db["fs.files"].insert_one(
+            {
+                "_id": file_id,
+                "length": 30,
+                "chunkSize": 10,
+                "uploadDate": utcnow(),
+                "filename": path,
+            }
+        )
+    return file_id
+
+
+async def test_sweep_removes_stale_unfinished_uploads_and_deletions_only(driver_db):
+    store = FileStore(driver_db)
+    await store.save("kept", _chunks(b"ready"), content_type="a/b", owner_id="u", max_bytes=10)
+    stale = [
+        await _crashed_upload(driver_db, f"stale/{i}", state, alive_ms=1_000)
+        for i, state in enumerate(["uploading", "uploading", "deleting"])
+    ]
+    fresh = await _crashed_upload(driver_db, "fresh", "uploading", alive_ms=2**62)
+    with pytest.raises(NotFound):
+        await store.get("stale/0")  # never visible
+    with pytest.raises(Conflict):  # still held until swept
+        await store.save("stale/0", _chunks(b"x"), content_type="a/b", owner_id="v", max_bytes=9)
+    assert await store.sweep(60_000, limit=2) == 2  # bounded work per call
+    assert await store.sweep(60_000, limit=2) == 1
+    assert await store.sweep(60_000) == 0
+    for file_id in stale:
+        assert await _leftovers(driver_db, file_id) == (0, 0, 0)
+    claims, _, chunks = await _leftovers(driver_db, fresh)  # (the embedded server adds a
+    assert (claims, chunks) == (1, 3)  # placeholder file document for chunks without one)
+    assert (await store.get("kept")).size == 5
+    await store.save("stale/0", _chunks(b"x"), content_type="a/b", owner_id="v", max_bytes=9)
+
+
+async def test_concurrent_sweepers_remove_each_leftover_once(driver_db):
+    stores = [FileStore(driver_db) for _ in range(4)]
+    ids = [await _crashed_upload(driver_db, f"s/{i}", "uploading", 1_000) for i in range(6)]
+    swept = await asyncio.gather(*(store.sweep(1_000) for store in stores))
+    assert sum(swept) == 6
+    for file_id in ids:
+        assert await _leftovers(driver_db, file_id) == (0, 0, 0)
+
+
+async def test_an_upload_swept_while_stalled_fails_and_leaves_nothing(driver_db):
+    store = FileStore(driver_db)
+    stalled, resume = asyncio.Event(), asyncio.Event()
+
+    async def stalling():
+        yield b"x" * (CHUNK_SIZE + 1)
+        stalled.set()  # the first chunk is stored
+        await resume.wait()
+        yield b"y" * CHUNK_SIZE
+
+    upload = asyncio.create_task(
+        store.save("slow", stalling(), content_type="a/b", owner_id="u", max_bytes=10**9)
+    )
+    await stalled.wait()
+    claim = await driver_db[CLAIMS].find_one({"_id": "slow"})
+    assert await _leftovers(driver_db, claim["fileId"]) == (1, 1, 1)  # a placeholder file document
+    with pytest.raises(NotFound):
+        await store.get("slow")  # an unfinished upload is never visible
+    assert await store.sweep(0) == 1
+    resume.set()
+    with pytest.raises(RequestTimeout):
+        await upload
+    assert await _leftovers(driver_db, claim["fileId"]) == (0, 0, 0)
+
+
+async def test_the_sweeper_loop_keeps_sweeping_through_failures(core, driver_db, monkeypatch):
+    file_id = await _crashed_upload(driver_db, "loop", "uploading", alive_ms=1_000)
+    real_sweep, calls, swept = core.files.sweep, [], asyncio.Event()
+
+    async def flaky(older_than_s: float) -> int:
+        calls.append(older_than_s)
+        if len(calls) == 1:
+            raise ConnectionError("database away")
+        removed = await real_sweep(older_than_s)
+        if removed:
+            swept.set()
+        return removed
+
+    monkeypatch.setattr(core.files, "sweep", flaky)
+    sweeper = asyncio.create_task(core.files.sweep_forever(0.01, older_than_s=60))
+    try:
+        async with asyncio.timeout(10):
+            await swept.wait()
+    finally:
+        sweeper.cancel()
+    assert await _leftovers(driver_db, file_id) == (0, 0, 0)
+    assert len(calls) >= 2
+    assert set(calls) == {60}
+
+
+async def test_files_stored_before_claims_are_adopted(driver_db):
+    """An upgrade loses no file: a GridFS file without a claim gets a ready one, once."""
+    store = FileStore(driver_db)
+    legacy = {
+        "_id": "legacy-file-id",
+        "length": 3,
+        "chunkSize": CHUNK_SIZE,
+        "uploadDate": utcnow(),
+        "filename": "old/notes.txt",
+        "metadata": {"contentType": "text/plain", "ownerId": "someone"},
+    }
+    await driver_db["fs.files"].insert_one(legacy)
+    await driver_db["fs.chunks"].insert_one({"files_id": "legacy-file-id", "n": 0, "data": b"abc"})
+    with pytest.raises(NotFound):
+        await store.get("old/notes.txt")  # invisible without a claim
+    uploaded = await store.save(
+        "new/a.bin", _chunks(b"xyz"), content_type="application/octet-stream",
+        owner_id="me", max_bytes=10,
+    )  # fmt: skip
+    assert await store.adopt_unclaimed(batch=1) == 1  # the new file has its claim already
+    assert await store.adopt_unclaimed() == 0  # idempotent
+    meta, stream = await store.stream("old/notes.txt")
+    assert (meta.size, b"".join([part async for part in stream])) == (3, b"abc")
+    assert (await store.get("new/a.bin")).size == uploaded.size
+    claim = await driver_db[CLAIMS].find_one({"_id": "old/notes.txt"})
+    assert claim["ownerId"] == "someone"

@@ -11,9 +11,11 @@ from datetime import datetime
 
 import pytest
 from bson import ObjectId
-from pymongo.errors import OperationFailure
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from gateway.db import PerKey, count, created_ms, is_embedded, per_key, stamped, utcnow
+from gateway.files import CLAIMS
 from gateway.models import PostCreate, ProductCreate, ProductUpdate
 from gateway.services import Actor
 from tests.conftest import OPERATOR
@@ -123,3 +125,47 @@ async def test_creation_time_is_kept_as_a_number_to_sort_on(core, driver_db):
     assert stored["createdMs"] == created_ms(product.created_at)
     indexes = await driver_db["products"].index_information()
     assert any(dict(spec["key"]).get("createdMs") for spec in indexes.values())
+
+
+@pytest.mark.skipif(not EMBEDDED, reason="a quirk of the embedded server only")
+async def test_find_and_modify_breaking_a_unique_index_answers_null_so_updates_use_update_one(
+    driver_db,
+):
+    users = driver_db["users"]  # ensure_indexes made its email index unique
+    await users.insert_many([{"email": "a@x.io"}, {"email": "b@x.io"}])
+    changed = await users.find_one_and_update(
+        {"email": "b@x.io"}, {"$set": {"email": "a@x.io"}}, return_document=ReturnDocument.AFTER
+    )
+    assert changed is None  # a real MongoDB raises DuplicateKeyError
+    assert await users.count_documents({"email": "b@x.io"}) == 1  # and nothing changed
+    with pytest.raises(DuplicateKeyError):
+        await users.update_one({"email": "b@x.io"}, {"$set": {"email": "a@x.io"}})
+    # Handled once, in UserService.update, which uses update_one (the race is in
+    # tests/rest/test_user_races.py).
+
+
+@pytest.mark.skipif(not EMBEDDED, reason="a quirk of the embedded server only")
+async def test_gridfs_filename_index_is_not_enforced_so_paths_are_claimed_by_id(driver_db):
+    # ensure_indexes asked for a unique index on fs.files.filename; the emulation keeps
+    # an index of that name but lets duplicates in.
+    indexes = await driver_db["fs.files"].index_information()
+    assert any(dict(spec["key"]) == {"filename": 1} for spec in indexes.values())
+    for file_id in ("f1", "f2"):  # a real MongoDB refuses the second
+        await driver_db["fs.files"].insert_one(
+            {
+                "_id": file_id,
+                "filename": "same",
+                "length": 0,
+                "chunkSize": 1,
+                "uploadDate": utcnow(),
+            }
+        )
+    assert len(await driver_db["fs.files"].find({"filename": "same"}).to_list(None)) == 2
+
+
+async def test_a_duplicate_id_is_refused_on_insert_which_claims_file_paths(driver_db):
+    # Everywhere, embedded included: what FileStore relies on for one file per path.
+    await driver_db[CLAIMS].insert_one({"_id": "a/b.txt", "state": "uploading"})
+    with pytest.raises(DuplicateKeyError):
+        await driver_db[CLAIMS].insert_one({"_id": "a/b.txt", "state": "uploading"})
+    assert await driver_db[CLAIMS].count_documents({}) == 1
