@@ -29,9 +29,17 @@ _FORM = json_body(
     ContactInput,
     "The form; every problem is reported at once (400).",
     fields={
-        "name": {"minLength": 2, "description": "At least 2 characters after trimming."},
+        "name": {
+            "minLength": 2,
+            "description": "At least 2 characters after trimming; no control characters or "
+            "bidi overrides.",
+        },
         "email": {"pattern": EMAIL_PATTERN.pattern, "description": "An address like `x@y.z`."},
-        "message": {"minLength": 10, "description": "At least 10 characters after trimming."},
+        "message": {
+            "minLength": 10,
+            "description": "At least 10 characters after trimming; tabs and line breaks are "
+            "kept, other control characters refused.",
+        },
     },
     required=["name", "email", "message"],
 )

@@ -233,8 +233,9 @@ def _error(
 def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
     return {
         "BadRequest": _error(
-            "Bad input: malformed JSON, a wrong type, an unknown field, a broken rule, or a bad "
-            "query value. `details` lists `<field>: <problem>`."
+            "Bad input: malformed JSON, a wrong type, an unknown field, a missing field, a "
+            "broken rule, or a bad query value. `details` lists every failing field at once as "
+            "`<field>: <problem>` (a missing one as `<field>: required`)."
         ),
         CONTACT_INVALID: OpenAPIResponse(
             description="The form is invalid: `errors` lists every problem, in the legacy "
@@ -320,9 +321,12 @@ The gateway's REST API: the legacy endpoints, as their clients know them.
 
 JSON in and out (UTF-8); dates are ISO 8601 in UTC; ids are 24-hex strings, and a
 malformed id is a 404. Request bodies are strict: an unknown field or a wrong type is
-a 400. Errors are `{"error": "...", "details": ["<field>: <problem>", ...]}` (the
-contact form keeps its legacy `{"errors": [...]}`). A method a path does not take is
-a 405 with an `Allow` header.
+a 400. Errors are `{"error": "...", "details": ["<field>: <problem>", ...]}`, every
+failing field in one answer (the contact form keeps its legacy `{"errors": [...]}`).
+Names, emails, titles and categories refuse control characters, and names and emails
+bidi overrides and isolates; free text (descriptions, post content, bios) keeps tab,
+line feed and carriage return but refuses other control characters. A method a path
+does not take is a 405 with an `Allow` header.
 
 Sign in with `POST /api/auth/login` and send the token as `Authorization: Bearer
 <token>` (the Authorize button, here). A token that is sent is checked wherever the

@@ -29,7 +29,7 @@ __all__ = [
     "as_model",
 ]
 
-M = TypeVar("M")
+M = TypeVar("M", bound=models.Input)
 
 
 def _camel(name: str) -> str:

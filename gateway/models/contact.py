@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from gateway.models.base import EMAIL_PATTERN, Input
+from gateway.models.base import Input, is_email, text_problem
 
 __all__ = ["ContactInput", "contact_problems"]
 
@@ -21,12 +21,23 @@ class ContactInput(Input):
 
 
 def contact_problems(form: ContactInput) -> list[str]:
-    """Every legacy message that applies, in the legacy order."""
+    """Every message that applies, in the legacy order (name, email, message).
+
+    The legacy three are word for word what old clients match. The legacy form
+    had no character rules: a name or message holding control characters (or a
+    name with bidi overrides) gets a ``"<field>: <problem>"`` line in its
+    field's place; an address holding them is not a valid email.
+    """
     problems = []
-    if len(form.name.strip()) < 2:
+    name = form.name.strip()
+    if len(name) < 2:
         problems.append("Name must be at least 2 characters long")
-    if not EMAIL_PATTERN.match(form.email.strip()):
-        problems.append("Please provide a valid email address")
+    elif (problem := text_problem(form.name)) is not None:
+        problems.append(f"name: {problem}")
+    if text_problem(form.email) is not None or not is_email(form.email.strip()):
+        problems.append("Valid email is required")
     if len(form.message.strip()) < 10:
         problems.append("Message must be at least 10 characters long")
+    elif (problem := text_problem(form.message, free=True, bidi=True)) is not None:
+        problems.append(f"message: {problem}")
     return problems

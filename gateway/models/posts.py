@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from gateway.models.base import Input, Output, trimmed
+from gateway.models.base import Input, Output, Rule, free_text, line
 
 __all__ = ["PostCreate", "PostOut", "ProfileOut", "ProfileUpdate"]
 
@@ -19,8 +20,7 @@ class PostCreate(Input):
     title: Annotated[str, msgspec.Meta(max_length=400)]
     content: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
 
-    def __post_init__(self) -> None:
-        self.title = trimmed("title", self.title, 1, 200)
+    rules: ClassVar[Mapping[str, Rule]] = {"title": line(1, 200, bidi=True), "content": free_text}
 
 
 class PostOut(Output):
@@ -31,15 +31,17 @@ class PostOut(Output):
     created_at: datetime
 
 
+def _avatar_url(value: str) -> str:
+    if not value.startswith(("https://", "http://", "/")):
+        raise ValueError("must be an http(s) URL or a path")
+    return value
+
+
 class ProfileUpdate(Input):
     bio: Annotated[str, msgspec.Meta(max_length=2000)] | UnsetType | None = UNSET
     avatar_url: Annotated[str, msgspec.Meta(max_length=2048)] | UnsetType | None = UNSET
 
-    def __post_init__(self) -> None:
-        if isinstance(self.avatar_url, str) and not self.avatar_url.startswith(
-            ("https://", "http://", "/")
-        ):
-            raise ValueError("avatarUrl: must be an http(s) URL or a path")
+    rules: ClassVar[Mapping[str, Rule]] = {"bio": free_text, "avatar_url": _avatar_url}
 
 
 class ProfileOut(Output):

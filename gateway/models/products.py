@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from gateway.models.base import Input, Output, check_finite, trimmed
+from gateway.models.base import Input, Output, Rule, finite, free_text, line
 
 __all__ = ["Product", "ProductCreate", "ProductUpdate"]
 
 Price = Annotated[float, msgspec.Meta(ge=0, le=1e12)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
+
+# A product's name is shown as its identity (no bidi tricks); a category is a label.
+_PRODUCT_RULES: Mapping[str, Rule] = {
+    "name": line(1, 200),
+    "category": line(1, 100, bidi=True),
+    "price": finite,
+    "description": free_text,
+}
 
 
 class ProductCreate(Input):
@@ -23,10 +32,7 @@ class ProductCreate(Input):
     price: Price
     description: Description | None = None
 
-    def __post_init__(self) -> None:
-        self.name = trimmed("name", self.name, 1, 200)
-        self.category = trimmed("category", self.category, 1, 100)
-        self.price = check_finite("price", float(self.price))
+    rules: ClassVar[Mapping[str, Rule]] = _PRODUCT_RULES
 
 
 class ProductUpdate(Input):
@@ -35,13 +41,7 @@ class ProductUpdate(Input):
     price: Price | UnsetType = UNSET
     description: Description | UnsetType | None = UNSET
 
-    def __post_init__(self) -> None:
-        if self.name is not UNSET:
-            self.name = trimmed("name", self.name, 1, 200)
-        if self.category is not UNSET:
-            self.category = trimmed("category", self.category, 1, 100)
-        if self.price is not UNSET:
-            self.price = check_finite("price", float(self.price))
+    rules: ClassVar[Mapping[str, Rule]] = _PRODUCT_RULES
 
 
 class Product(Output):

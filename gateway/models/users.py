@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from gateway.models.base import Input, Output, check_email, trimmed
+from gateway.models.base import Input, Output, Rule, email, line
 
 __all__ = ["Credentials", "Role", "User", "UserCreate", "UserDetail", "UserUpdate"]
 
@@ -17,6 +18,9 @@ Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 EmailText = Annotated[str, msgspec.Meta(max_length=320)]
 
+# A person's name: 2..50 characters after trimming, no controls, no bidi tricks.
+_USER_RULES: Mapping[str, Rule] = {"name": line(2, 50), "email": email}
+
 
 class UserCreate(Input):
     name: Name
@@ -24,9 +28,7 @@ class UserCreate(Input):
     password: Password
     role: Role | UnsetType = UNSET
 
-    def __post_init__(self) -> None:
-        self.name = trimmed("name", self.name, 2, 50)
-        self.email = check_email("email", self.email)
+    rules: ClassVar[Mapping[str, Rule]] = _USER_RULES
 
 
 class UserUpdate(Input):
@@ -35,19 +37,19 @@ class UserUpdate(Input):
     password: Password | UnsetType = UNSET
     role: Role | UnsetType = UNSET
 
-    def __post_init__(self) -> None:
-        if self.name is not UNSET:
-            self.name = trimmed("name", self.name, 2, 50)
-        if self.email is not UNSET:
-            self.email = check_email("email", self.email)
+    rules: ClassVar[Mapping[str, Rule]] = _USER_RULES
+
+
+def _login_email(value: str) -> str:
+    """Only normalised for the lookup: a malformed address simply matches no account."""
+    return value.strip().lower()
 
 
 class Credentials(Input):
     email: Annotated[str, msgspec.Meta(max_length=320)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
 
-    def __post_init__(self) -> None:
-        self.email = self.email.strip().lower()
+    rules: ClassVar[Mapping[str, Rule]] = {"email": _login_email}
 
 
 class User(Output):

@@ -35,7 +35,7 @@ async def test_every_problem_is_listed(client, db):
     assert response.json() == {
         "errors": [
             "Name must be at least 2 characters long",
-            "Please provide a valid email address",
+            "Valid email is required",
             "Message must be at least 10 characters long",
         ]
     }
