@@ -18,8 +18,10 @@ import pytest
 from tests.live import gateway_env, live_gateway
 
 TIMEOUT_MS = 1000
-# The deadline plus a margin for the gateway's own work and a loaded test machine.
-WITHIN = TIMEOUT_MS / 1000 + 0.5
+# The deadline plus a margin for the gateway's own work and a loaded test machine
+# (the whole suite on 2 cores: 20 concurrent answers took up to 1.52 s); without
+# the deadline the first answers took 10 to 11 s.
+WITHIN = TIMEOUT_MS / 1000 + 1.5
 PRODUCTS = "{ products(first: 1) { totalCount } }"
 
 Call = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
