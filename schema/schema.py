@@ -46,10 +46,12 @@ class DocumentPipeline(SchemaExtension):
 
     One extension in place of Strawberry's ``MaxTokensLimiter``,
     ``AddValidationRules``, ``ParserCache`` and ``ValidationCache``, and one
-    hook: each hook costs a context manager per request. The document and its
-    errors are set before Strawberry's parsing and validation stages, which
-    then skip their own work; a request refused before it parsed, or whose
-    operation cannot be chosen, runs an empty document that carries the error.
+    hook: each hook costs a context manager per request. The hook is async so
+    that a document not yet cached is prepared off the event loop. The
+    document and its errors are set before Strawberry's parsing and validation
+    stages, which then skip their own work; a request refused before it
+    parsed, or whose operation cannot be chosen, runs an empty document that
+    carries the error.
     The operation's cost (``schema.cost``) is refused past ``max_cost`` and
     reported in ``extensions.cost``.
     """
