@@ -59,7 +59,9 @@ def _raw_path(request: AnyRequest) -> bytes:
     store one file under many spellings: the path rules need the raw form.
     A prefix spelled otherwise (``/api/%66iles/x``) is left on, and refused.
     """
-    raw: bytes = request.scope["raw_path"]
+    raw: bytes | None = request.scope.get("raw_path")  # optional in ASGI
+    if raw is None:  # a server that keeps no raw path: its decoded one, re-encoded
+        raw = request.scope["path"].encode()
     return raw.removeprefix(_PREFIX)
 
 
