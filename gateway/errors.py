@@ -15,6 +15,10 @@ The hierarchy::
     ├── RateLimited               429 RATE_LIMITED (``retry_after``)
     └── Unavailable               503 INTERNAL_SERVER_ERROR (``retry_after``)
 
+Each carries its GraphQL ``extensions`` (``retryAfter`` included) and the HTTP
+``headers`` of a refusal (``WWW-Authenticate``, ``Retry-After``), so both doors
+answer alike without restating which error gets which.
+
 ``to_gateway_error`` turns anything else (driver failures included) into one of these.
 """
 
@@ -61,6 +65,11 @@ class GatewayError(Exception):
         """What GraphQL clients see under ``extensions``."""
         return {"code": self.code}
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers an answer refusing with this error carries (both doors)."""
+        return {}
+
 
 class ValidationFailed(GatewayError):
     """Input broke a rule; ``details`` lists ``"<field>: <problem>"``."""
@@ -89,6 +98,10 @@ class Unauthenticated(GatewayError):
 
     status_code = 401
     code = "UNAUTHENTICATED"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(GatewayError):
@@ -133,7 +146,21 @@ class UnsupportedMediaType(GatewayError):
     code = "BAD_USER_INPUT"
 
 
-class RateLimited(GatewayError):
+class _RetryLater(GatewayError):
+    """An error the client may retry after ``retry_after`` seconds (body and header say so)."""
+
+    retry_after: int
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions, "retryAfter": self.retry_after}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class RateLimited(_RetryLater):
     """Too many requests; retry after ``retry_after`` seconds."""
 
     status_code = 429
@@ -144,7 +171,7 @@ class RateLimited(GatewayError):
         self.retry_after = retry_after
 
 
-class Unavailable(GatewayError):
+class Unavailable(_RetryLater):
     """The database does not answer; retry after ``retry_after`` seconds."""
 
     status_code = 503

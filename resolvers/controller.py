@@ -55,7 +55,6 @@ from gateway.config import Settings
 from gateway.errors import (
     GatewayError,
     RateLimited,
-    Unauthenticated,
     Unavailable,
     ValidationFailed,
 )
@@ -108,26 +107,11 @@ def request_error(
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     """A refusal before GraphQL ran, shaped as a GraphQL response with no ``data``."""
-    body = {"errors": [{"message": error.message, "extensions": _extensions(error)}]}
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     media_type = response_media_type(request.headers.get("accept"))
     return Response(
         msgspec.json.encode(body), status_code=status_code, media_type=media_type, headers=headers
     )
-
-
-def _extensions(error: GatewayError) -> dict[str, object]:
-    extensions = error.extensions
-    if isinstance(error, RateLimited | Unavailable):
-        extensions["retryAfter"] = error.retry_after
-    return extensions
-
-
-def _refusal_headers(error: GatewayError | None) -> dict[str, str]:
-    if isinstance(error, Unauthenticated):
-        return {"WWW-Authenticate": "Bearer"}
-    if isinstance(error, RateLimited | Unavailable):
-        return {"Retry-After": str(error.retry_after)}
-    return {}
 
 
 class GatewayGraphQLController(GraphQLController[Context, None]):
@@ -163,7 +147,7 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         try:
             await context.services.limits.graphql(context.client)
         except RateLimited as exc:
-            return request_error(request, exc.status_code, exc, _refusal_headers(exc))
+            return request_error(request, exc.status_code, exc, exc.headers)
         try:
             await self._admit(request)
             return await self.run(request, context=context, root_value=root_value)
@@ -296,7 +280,8 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
             # of the database (503, as REST); other field errors are answered with 200.
             first = classify(errors[0])
             if refused or isinstance(first, Unavailable):
-                sub_response.headers.update(_refusal_headers(first))
+                if first is not None:
+                    sub_response.headers.update(first.headers)
                 status = 500 if first is None else first.status_code
                 sub_response.status_code = self._status(request, status)
         return response

@@ -13,8 +13,6 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_
 from gateway.errors import (
     ContactInvalid,
     GatewayError,
-    RateLimited,
-    Unauthenticated,
     Unavailable,
     to_gateway_error,
 )
@@ -27,7 +25,6 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def gateway_error_response(exc: GatewayError) -> Response[Any]:
-    headers: dict[str, str] = {}
     body: dict[str, Any]
     if isinstance(exc, ContactInvalid):
         body = {"errors": exc.details or [exc.message]}
@@ -36,11 +33,7 @@ def gateway_error_response(exc: GatewayError) -> Response[Any]:
         details = getattr(exc, "details", None)
         if details:
             body["details"] = details
-    if isinstance(exc, Unauthenticated):
-        headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimited | Unavailable):
-        headers["Retry-After"] = str(exc.retry_after)
-    return Response(body, status_code=exc.status_code, headers=headers)
+    return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def http_status(exc: HTTPException) -> int:

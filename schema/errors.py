@@ -21,7 +21,6 @@ from graphql import GraphQLError, GraphQLFormattedError
 
 from gateway.errors import (
     GatewayError,
-    RateLimited,
     Unavailable,
     ValidationFailed,
     to_gateway_error,
@@ -71,8 +70,6 @@ def format_error(
         return formatted
     formatted["message"] = known.message if suggestions else _SUGGESTION.sub("", known.message)
     formatted["extensions"] = known.extensions
-    if isinstance(known, RateLimited | Unavailable):
-        formatted["extensions"]["retryAfter"] = known.retry_after
     return formatted
 
 

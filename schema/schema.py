@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
+from gateway.models.posts import MAX_POSTS_PER_USER
 from gateway.pagination import MAX_PAGE_SIZE
 from schema.cost import CostExceeded, CostModel
 from schema.documents import EMPTY, DocumentCache
@@ -26,7 +27,7 @@ __all__ = ["DocumentPipeline", "GatewaySchema", "build_schema"]
 ExtensionFactory = Callable[[], SchemaExtension]
 
 # Lists that take no page size, by their cap (the contract's "at most 100" posts).
-LIST_CAPS: Mapping[tuple[str, str], int] = {("User", "posts"): 100}
+LIST_CAPS: Mapping[tuple[str, str], int] = {("User", "posts"): MAX_POSTS_PER_USER}
 
 
 class GatewaySchema(strawberry.Schema):
