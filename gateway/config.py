@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import logging
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 import msgspec
 from dotenv import dotenv_values
 
-__all__ = ["PREFIX", "Settings", "SettingsError", "load_settings", "with_jwt_secret"]
+__all__ = [
+    "PREFIX",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "unknown_settings",
+    "with_jwt_secret",
+]
 
 PREFIX = "GATEWAY_"
 MIB = 1024 * 1024
@@ -28,7 +38,11 @@ Rate = Annotated[str, msgspec.Meta(pattern=r"^(off|[1-9][0-9]{0,8}/[1-9][0-9]{0,
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; start-up stops with this message."""
+    """Settings are missing or malformed; start-up stops with every problem, one a line."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else problems
+        super().__init__("\n".join(self.problems))
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -108,7 +122,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return Path(self.data_dir).resolve()
 
 
-_FIELDS = set(Settings.__struct_fields__)
+_FIELDS = {field.name: field for field in msgspec.structs.fields(Settings)}
 # Settings whose empty value means unset.
 _OPTIONAL = {
     "mongodb_uri",
@@ -119,7 +133,14 @@ _OPTIONAL = {
     "graphiql",
     "graphql_suggestions",
 }
-_ERROR_FIELD = re.compile(r"at `\$\.(\w+)`")
+# Variables with the prefix that are not settings of the service.
+_NOT_SETTINGS = {"GATEWAY_TEST_MONGODB_URI"}
+# A value is echoed in an error unless its name says it may hold a secret.
+_SECRET_WORDS = ("secret", "uri", "url", "token", "password", "key")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 
 
 def _normalise(name: str, value: str) -> object:
@@ -135,42 +156,138 @@ def _normalise(name: str, value: str) -> object:
     return value
 
 
+def _host_problem(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _HOSTNAME.match(value):
+            return "must be an IP address or a host name"
+    return None
+
+
+def _networks_problem(value: str) -> str | None:
+    for item in (part.strip() for part in value.split(",")):
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"{item!r} is not an IP address or network (a comma-separated list, or *)"
+    return None
+
+
+def _origins_problem(value: tuple[str, ...]) -> str | None:
+    for origin in value:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            return f"{origin!r} is not an origin like https://app.example.com (or *)"
+    return None
+
+
+def _scheme_problem(*schemes: str) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in schemes:
+            return f"must start with {' or '.join(f'{scheme}://' for scheme in schemes)}"
+        return None
+
+    return check
+
+
+# Rules a value's type cannot say, by setting.
+_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "host": _host_problem,
+    "trusted_proxies": _networks_problem,
+    "cors_origins": _origins_problem,
+    "mongodb_uri": _scheme_problem("mongodb", "mongodb+srv"),
+    "redis_url": _scheme_problem("redis", "rediss", "unix"),
+}
+
+
+def _type_problem(name: str, value: object, exc: msgspec.ValidationError) -> str:
+    """What is wrong with ``value``, in words an operator can act on (choices listed)."""
+    kind = _FIELDS[name].type
+    choices = [arg for arg in get_args(kind) if arg is not type(None)]
+    if get_origin(kind) is Literal:
+        return f"must be one of {', '.join(map(str, choices))}, not {value!r}"
+    if kind in (bool, bool | None):
+        empty = ", or empty for the default" if kind is not bool else ""
+        return f"must be true or false (or 1 or 0){empty}, not {value!r}"
+    message = str(exc).split(" - at ")[0]
+    if any(word in name for word in _SECRET_WORDS):
+        return message
+    return f"{message}, not {value!r}"
+
+
+def _read(environ: Mapping[str, str] | None, env_file: str | Path | None) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        raw.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    raw.update(os.environ if environ is None else environ)
+    return {key: value for key, value in raw.items() if key.startswith(PREFIX)}
+
+
+def unknown_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> list[str]:
+    """A warning for each ``GATEWAY_*`` variable that is no setting, with the closest name."""
+    warnings = []
+    for key in _read(environ, env_file):
+        name = key[len(PREFIX) :].lower()
+        if name in _FIELDS or key in _NOT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(name, _FIELDS, n=1)
+        hint = f" (did you mean {PREFIX}{close[0].upper()}?)" if close else ""
+        warnings.append(f"{key} is not a setting and is ignored{hint}")
+    return warnings
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
     """Parse settings from ``environ`` (default ``os.environ``) over an optional ``.env`` file.
 
     Raises:
-        SettingsError: a value is malformed; the message names the variable.
+        SettingsError: a value is malformed; every problem, each naming its variable.
     """
-    raw: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        raw.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    raw.update(os.environ if environ is None else environ)
-    data = {
-        key[len(PREFIX) :].lower(): _normalise(key[len(PREFIX) :].lower(), value)
-        for key, value in raw.items()
-        if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in _FIELDS
-    }
-    try:
-        settings = msgspec.convert(data, Settings, strict=False)
-    except msgspec.ValidationError as exc:
-        match = _ERROR_FIELD.search(str(exc))
-        variable = PREFIX + match.group(1).upper() if match else "a GATEWAY_ variable"
-        raise SettingsError(f"{variable}: {str(exc).split(' - at ')[0]}") from None
-    if settings.env == "production":
-        if not settings.jwt_secret:
-            raise SettingsError(
-                "GATEWAY_JWT_SECRET must be set in production "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
-        if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
-            raise SettingsError(
-                f"GATEWAY_JWT_SECRET must be at least {_MIN_SECRET_LENGTH} characters"
-            )
-        if "*" in settings.cors_origins:
-            raise SettingsError("GATEWAY_CORS_ORIGINS: '*' is refused in production")
+    problems: list[str] = []
+    data: dict[str, object] = {}
+    for key, text in _read(environ, env_file).items():
+        name = key[len(PREFIX) :].lower()
+        if name not in _FIELDS:
+            continue
+        value = _normalise(name, text)
+        try:
+            converted = msgspec.convert(value, _FIELDS[name].type, strict=False)
+        except msgspec.ValidationError as exc:
+            problems.append(f"{key}: {_type_problem(name, value, exc)}")
+            continue
+        check = _CHECKS.get(name)
+        if check is not None and (problem := check(converted)) is not None:
+            problems.append(f"{key}: {problem}")
+            continue
+        data[name] = value
+    settings = msgspec.convert(data, Settings, strict=False) if not problems else None
+    if settings is not None and settings.env == "production":
+        problems.extend(_production_problems(settings))
+    if settings is None or problems:
+        raise SettingsError(problems)
     return settings
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    if not settings.jwt_secret:
+        return [
+            "GATEWAY_JWT_SECRET must be set in production "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        ]
+    problems = []
+    if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
+        problems.append(f"GATEWAY_JWT_SECRET must be at least {_MIN_SECRET_LENGTH} characters")
+    if "*" in settings.cors_origins:
+        problems.append("GATEWAY_CORS_ORIGINS: '*' is refused in production")
+    return problems
 
 
 def with_jwt_secret(settings: Settings) -> Settings:

@@ -18,8 +18,8 @@ def main() -> None:
         f"MONGO_INITDB_ROOT_PASSWORD={root}",
         # Members of a replica set with authentication prove themselves with a shared key.
         f"MONGO_REPLICA_KEY={secrets.token_urlsafe(96)}",
-        "GATEWAY_MONGO_USER=gateway",
-        f"GATEWAY_MONGO_PASSWORD={app}",
+        "MONGO_GATEWAY_USER=gateway",
+        f"MONGO_GATEWAY_PASSWORD={app}",
         "GATEWAY_MONGODB_URI=mongodb://gateway:"
         f"{app}@mongo:27017/gateway?authSource=admin&replicaSet=rs0",
         f"GATEWAY_JWT_SECRET={secrets.token_urlsafe(48)}",

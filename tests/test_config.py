@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.config import SettingsError, load_settings, with_jwt_secret
+from gateway.config import SettingsError, load_settings, unknown_settings, with_jwt_secret
 
 
 def test_defaults():
@@ -64,3 +64,77 @@ def test_development_secret_is_generated_once_and_kept(tmp_path, caplog):
     assert "GATEWAY_JWT_SECRET is not set" in caplog.text
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o777 == 0o600
     assert with_jwt_secret(settings).jwt_secret == first.jwt_secret
+
+
+def test_every_bad_setting_is_reported_at_once_with_the_choices():
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "GATEWAY_ENV": "staging",
+                "GATEWAY_GRAPHIQL": "maybe",
+                "GATEWAY_PORT": "99999",
+                "GATEWAY_LOG_LEVEL": "loud",
+                "GATEWAY_DB_NAME": "fine",
+            },
+            env_file=None,
+        )
+    assert caught.value.problems == [
+        "GATEWAY_ENV: must be one of development, production, not 'staging'",
+        "GATEWAY_GRAPHIQL: must be true or false (or 1 or 0), or empty for the default, not 'maybe'",
+        "GATEWAY_PORT: Expected `int` <= 65535, not '99999'",
+        "GATEWAY_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("GATEWAY_TRUSTED_PROXIES", "notanip", "'notanip' is not an IP address or network"),
+        ("GATEWAY_TRUSTED_PROXIES", "10.0.0.1, 300.1.1.1", "'300.1.1.1' is not an IP"),
+        ("GATEWAY_HOST", "bad host!", "must be an IP address or a host name"),
+        ("GATEWAY_CORS_ORIGINS", "https://a.io/path", "'https://a.io/path' is not an origin"),
+        ("GATEWAY_CORS_ORIGINS", "a.io", "'a.io' is not an origin"),
+        ("GATEWAY_MONGODB_URI", "http://db:27017", "must start with mongodb:// or mongodb+srv://"),
+        ("GATEWAY_REDIS_URL", "localhost:6379", "must start with redis://"),
+    ],
+)
+def test_addresses_networks_and_urls_are_checked(variable, value, problem):
+    with pytest.raises(SettingsError) as caught:
+        load_settings({variable: value}, env_file=None)
+    [reported] = caught.value.problems
+    assert reported.startswith(f"{variable}: {problem}")
+
+
+def test_good_addresses_and_networks_pass():
+    settings = load_settings(
+        {
+            "GATEWAY_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8, ::1",
+            "GATEWAY_HOST": "0.0.0.0",
+            "GATEWAY_CORS_ORIGINS": "https://app.example.com, http://localhost:3000",
+            "GATEWAY_MONGODB_URI": "mongodb+srv://user:pw@cluster.example.net/db",
+            "GATEWAY_REDIS_URL": "rediss://cache:6380/0",
+        },
+        env_file=None,
+    )
+    assert settings.trusted_proxies == "127.0.0.1, 10.0.0.0/8, ::1"
+    assert load_settings({"GATEWAY_HOST": "gateway.internal"}, env_file=None).host
+
+
+def test_a_secret_value_is_never_echoed_in_an_error():
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"GATEWAY_REDIS_URL": "tcp://user:hunter2@cache"}, env_file=None)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_an_unknown_setting_is_named_with_the_closest_known_one(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("GATEWAY_TOKEN_TTLL=60\n")
+    warnings = unknown_settings(
+        {"GATEWAY_PROT": "9000", "GATEWAY_PORT": "9001", "GATEWAY_TEST_MONGODB_URI": "x"},
+        env_file=dotenv,
+    )
+    assert warnings == [
+        "GATEWAY_TOKEN_TTLL is not a setting and is ignored (did you mean GATEWAY_TOKEN_TTL?)",
+        "GATEWAY_PROT is not a setting and is ignored (did you mean GATEWAY_PORT?)",
+    ]
+    assert load_settings({"GATEWAY_PROT": "9000"}, env_file=None).port == 8000

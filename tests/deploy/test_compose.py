@@ -80,7 +80,7 @@ def test_the_env_file_script_writes_every_secret_the_compose_file_reads():
     for name in re.findall(r"\$\$\{?(\w+)", COMPOSE):
         assert name in values or name == "GATEWAY_SITE_ADDRESS", name
     assert values["GATEWAY_MONGODB_URI"] == (
-        f"mongodb://gateway:{values['GATEWAY_MONGO_PASSWORD']}@mongo:27017/gateway"
+        f"mongodb://gateway:{values['MONGO_GATEWAY_PASSWORD']}@mongo:27017/gateway"
         "?authSource=admin&replicaSet=rs0"
     )
     assert _made_env_file() != made  # fresh secrets each time
