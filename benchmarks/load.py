@@ -9,15 +9,16 @@ process, the embedded database), seeded smaller, and from processes of their own
 2. for ``GATEWAY_HASH_CONCURRENCY`` at its default, 1 and 2, on a fresh gateway
    each time: 16 clients log in back to back while another process measures
    ``GET /api/hello`` at a steady rate, and the gateway's peak RSS is read;
-3. on a fresh gateway with the GraphQL rate limit off and introspection on: a
-   few clients send the most expensive documents the GraphQL limits admit
+3. on a fresh gateway with the GraphQL rate limit off and introspection on: one
+   client (``--attack-clients``) sends the most expensive documents the GraphQL limits admit
    (``load_traffic.ATTACKS``) back to back while another process measures
    ``GET /healthz`` at a steady rate and the gateway's RSS is sampled.
 
 The figures go to ``benchmarks/results.md`` between ``<!-- load:start -->`` and
 ``<!-- load:end -->``, replacing that section or appended after ``make bench``'s.
 
-Usage: ``python -m benchmarks.load [--duration 60] [--warmup 10] [--storm 15] [--attack 30]``
+Usage: ``python -m benchmarks.load [--duration 60] [--warmup 10] [--storm 15] [--attack 30]
+[--attack-clients 1]``
 from the repository root.
 """
 
@@ -85,7 +86,6 @@ PROBE_RATE = 50.0  # GET /api/hello per second while measuring its latency
 IDLE_PROBE_S = 3.0  # the same probe before each storm, for comparison
 START_DELAY_S = 1.0  # lets every process be ready before the clock starts
 RSS_EVERY_S = 1.0
-ATTACK_CLIENTS = 4
 HEALTHZ_RATE = 20.0  # GET /healthz per second during the attack
 SETTLE_S = 3.0  # after the attack, before RSS is read again
 # The attack's gateway: the attacker is one address (its rate limit would refuse it
@@ -101,6 +101,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=10, help="seconds before RSS must be flat")
     parser.add_argument("--storm", type=int, default=15, help="seconds of each login storm")
     parser.add_argument("--attack", type=int, default=30, help="seconds of the attack (0: none)")
+    parser.add_argument(
+        "--attack-clients", type=int, default=1, help="attackers sending back to back"
+    )
     args = parser.parse_args(argv)
     if not 0 < args.warmup < args.duration:
         parser.error("--warmup must be shorter than --duration")
@@ -230,7 +233,7 @@ def _attack(
     args: argparse.Namespace,
 ) -> AttackOutcome:  # fmt: skip
     """The attack on a fresh gateway, ``GET /healthz`` probed meanwhile, RSS sampled."""
-    print(f"attack: {args.attack} s, {ATTACK_CLIENTS} clients; {ATTACK_SETTINGS}", flush=True)
+    print(f"attack: {args.attack} s, {args.attack_clients} clients; {ATTACK_SETTINGS}", flush=True)
     with _gateway({**env, **ATTACK_SETTINGS}, "gateway-attack") as server:
         idle = pool.submit(
             hello_probe, server.url, HEALTHZ_RATE, time.monotonic() + START_DELAY_S,
@@ -238,7 +241,7 @@ def _attack(
         ).result()  # fmt: skip
         start_at = time.monotonic() + START_DELAY_S
         attacker = pool.submit(
-            attack, replace(fixtures, url=server.url), ATTACK_CLIENTS, start_at, args.attack
+            attack, replace(fixtures, url=server.url), args.attack_clients, start_at, args.attack
         )
         probe = pool.submit(
             hello_probe, server.url, HEALTHZ_RATE, start_at, args.attack, "/healthz"
