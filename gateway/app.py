@@ -17,12 +17,12 @@ from gateway.auth import Passwords
 from gateway.config import Settings, with_jwt_secret
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
+from gateway.http import provide_actor, provide_services
 from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
 from gateway.ratelimit import build_limiter
 from gateway.services import Services
 from resolvers import graphql_route_handlers
 from rest import exception_handlers, openapi_config, route_handlers
-from rest._http import provide_actor, provide_services
 
 __all__ = ["create_app", "open_services"]
 

@@ -1,4 +1,5 @@
-"""The GraphQL context: the services, the caller (decided as REST decides) and the loaders."""
+"""The GraphQL context: the services, the caller (decided by the provider REST uses too,
+``gateway.http.provide_actor``) and the loaders."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 import strawberry
 from litestar import Request
 
+from gateway.http import ServicesDep, client_address, provide_actor
 from gateway.services import Actor, Services
 from resolvers.loaders import Loaders
-from rest._http import ServicesDep, client_address, provide_actor
 
 __all__ = ["Context", "Info", "graphql_context"]
 
@@ -35,7 +36,7 @@ async def graphql_context(request: Request[Any, Any, Any], services: ServicesDep
     """The context of one request (a Litestar dependency), with fresh DataLoaders."""
     client = client_address(request)
     try:
-        actor = await provide_actor(request)  # REST's own: a refused token is an error
+        actor = await provide_actor(request)  # as for REST: a refused token is an error
     except Exception as exc:  # answered as a GraphQL error by OperationHooks
         loaders = Loaders(services, None)
         return Context(request, services, None, loaders, client=client, refusal=exc)

@@ -22,7 +22,8 @@ Changes to Strawberry's ``GraphQLController`` (0.341):
   ``GraphQL-Require-Preflight`` or ``X-Requested-With``;
 * a JSON body keeps the app's ``max_body_bytes`` limit, while a multipart
   body may also hold a file of ``max_upload_bytes``;
-* errors are formatted by ``schema.errors.format_error``;
+* errors are formatted by ``schema.errors`` (``format_refusal`` for a refusal before
+  GraphQL ran), with the status and headers the domain error carries;
 * past the per-address request limit the answer is a 429 with ``Retry-After``
   and a ``RATE_LIMITED`` error;
 * a browser gets the self-hosted GraphiQL page of ``resolvers.graphiql``.
@@ -30,11 +31,12 @@ Changes to Strawberry's ``GraphQLController`` (0.341):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
 import msgspec
 from cross_web import HTTPException as RequestRefused
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.status_codes import (
@@ -58,14 +60,14 @@ from gateway.errors import (
     Unavailable,
     ValidationFailed,
 )
+from gateway.http import AnyRequest, http_status
 from gateway.persisted import Allowlist, PersistedQueries, build_persisted_store, resolve
 from gateway.validation import decode_json_value
 from resolvers.context import Context, graphql_context
 from resolvers.graphiql import GRAPHIQL_CSP, graphiql_html
 from resolvers.multipart import operations_with_files
 from resolvers.negotiation import JSON, response_media_type
-from rest.errors import http_status
-from schema.errors import classify, format_error, release
+from schema.errors import classify, format_error, format_refusal, release
 
 __all__ = ["GRAPHQL_PATH", "PREFLIGHT_HEADERS", "GatewayGraphQLController", "graphql_controller"]
 
@@ -77,8 +79,6 @@ PREFLIGHT_HEADERS = (
     "x-requested-with",
 )
 MULTIPART = "multipart/form-data"
-
-AnyRequest = Request[Any, Any, Any]
 
 
 # Where a request keeps its GraphQL context and response for ``process_result``: in
@@ -102,15 +102,19 @@ class _Refused(RequestRefused):
 
 def request_error(
     request: AnyRequest,
-    status_code: int,
     error: GatewayError,
-    headers: dict[str, str] | None = None,
+    status_code: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response[Any]:
-    """A refusal before GraphQL ran, shaped as a GraphQL response with no ``data``."""
-    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    """A refusal before GraphQL ran, shaped as a GraphQL response with no ``data``;
+    its status and headers are the error's own unless given."""
+    body = {"errors": [format_refusal(error)]}
     media_type = response_media_type(request.headers.get("accept"))
     return Response(
-        msgspec.json.encode(body), status_code=status_code, media_type=media_type, headers=headers
+        msgspec.json.encode(body),
+        status_code=error.status_code if status_code is None else status_code,
+        media_type=media_type,
+        headers=error.headers if headers is None else headers,
     )
 
 
@@ -147,24 +151,25 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         try:
             await context.services.limits.graphql(context.client)
         except RateLimited as exc:
-            return request_error(request, exc.status_code, exc, exc.headers)
+            return request_error(request, exc)
         try:
             await self._admit(request)
             return await self.run(request, context=context, root_value=root_value)
         except GatewayError as exc:  # persisted queries: unknown, mismatched, not allowed
-            return request_error(request, self._status(request, exc.status_code), exc)
+            return request_error(request, exc, self._status(request, exc.status_code))
         except RequestRefused as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError) and request.method == "GET":
                 headers = {"Allow": "POST"}
                 return request_error(
-                    request, HTTP_405_METHOD_NOT_ALLOWED, _bad_input(exc.reason), headers
+                    request, ValidationFailed(exc.reason), HTTP_405_METHOD_NOT_ALLOWED, headers
                 )
             status = exc.status_code
             if not isinstance(exc, _Refused) and status == HTTP_400_BAD_REQUEST:
                 status = self._status(request, status)
-            return request_error(request, status, _bad_input(exc.reason))
+            return request_error(request, ValidationFailed(exc.reason), status)
         except HTTPException as exc:  # Litestar's, reading the body: too large, bad multipart
-            return request_error(request, http_status(exc), _bad_input(exc.detail), exc.headers)
+            error = ValidationFailed(exc.detail)
+            return request_error(request, error, http_status(exc), exc.headers)
 
     @staticmethod
     def _status(request: AnyRequest, status: int) -> int:
@@ -305,10 +310,6 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
             media_type=MediaType.HTML,
             headers={"Content-Security-Policy": GRAPHIQL_CSP},
         )
-
-
-def _bad_input(message: str) -> GatewayError:
-    return ValidationFailed(message)
 
 
 def graphql_controller(settings: Settings, graphql_schema: BaseSchema) -> type[Controller]:

@@ -21,7 +21,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import File
 
-from rest.asset_tags import asset_tags
+from gateway.http import asset_tags
 
 __all__ = ["GRAPHIQL_CSP", "STATIC_PATH", "graphiql_asset_handlers", "graphiql_html"]
 

@@ -1,53 +1,19 @@
-"""Request helpers shared by the REST controllers: strict JSON bodies and plain query values."""
+"""Request helpers of the REST controllers alone: strict JSON bodies and plain query values.
+
+What both doors need (dependency providers, the caller's address) is ``gateway.http``'s.
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from litestar import Request
-from litestar.di import NamedDependency
+from typing import TypeVar
 
 from gateway.errors import UnsupportedMediaType, ValidationFailed
-from gateway.observability import current_request
-from gateway.services import Actor, Services
+from gateway.http import AnyRequest
 from gateway.validation import decode_json
 
-__all__ = [
-    "ActorDep",
-    "ServicesDep",
-    "client_address",
-    "plain_query",
-    "provide_actor",
-    "provide_services",
-    "read_json",
-]
+__all__ = ["plain_query", "read_json"]
 
 T = TypeVar("T")
-
-AnyRequest = Request[Any, Any, Any]
-# Handler parameters, injected by name (see the app's ``dependencies``).
-ServicesDep = NamedDependency[Services]
-ActorDep = NamedDependency[Actor | None]
-
-
-def provide_services(request: AnyRequest) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-async def provide_actor(request: AnyRequest) -> Actor | None:
-    """The signed-in caller, if any; a refused token is a 401 even on public routes."""
-    services: Services = request.app.state.services
-    actor = await services.auth.actor(request.headers.get("authorization"))
-    info = current_request()
-    if info is not None and actor is not None:
-        info.subject = actor.id  # for the access log: who, never the token
-    return actor
-
-
-def client_address(request: AnyRequest) -> str | None:
-    """The caller's address, as the server saw it (behind trusted proxies: as they said)."""
-    return request.client.host if request.client else None
 
 
 def _is_json(request: AnyRequest) -> bool:

@@ -7,9 +7,10 @@ from typing import Any, TypedDict
 from litestar import Request, get, post
 from litestar.openapi import ResponseSpec
 
+from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import Credentials
 from gateway.services.policy import require_signed_in
-from rest._http import ActorDep, ServicesDep, client_address, read_json
+from rest._http import read_json
 from rest.openapi import SIGNED_IN, json_body, operation
 
 __all__ = ["login", "protected"]

@@ -9,9 +9,10 @@ from litestar.datastructures import Cookie
 from litestar.openapi import ResponseSpec
 
 from gateway.errors import ContactInvalid
+from gateway.http import ServicesDep, client_address
 from gateway.models import ContactInput
 from gateway.models.base import EMAIL_PATTERN
-from rest._http import ServicesDep, client_address, plain_query, read_json
+from rest._http import plain_query, read_json
 from rest.openapi import CONTACT_INVALID, header, json_body, operation, parameter
 
 __all__ = ["submit_contact"]

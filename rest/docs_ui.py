@@ -18,7 +18,7 @@ from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from rest.asset_tags import asset_tags
+from gateway.http import asset_tags
 
 __all__ = ["DOCS_CSP", "DOCS_PATH", "STATIC_PATH", "SwaggerUI", "docs_router"]
 

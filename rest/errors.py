@@ -6,9 +6,8 @@ import logging
 import traceback
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from gateway.errors import (
     ContactInvalid,
@@ -16,12 +15,11 @@ from gateway.errors import (
     Unavailable,
     to_gateway_error,
 )
+from gateway.http import AnyRequest, http_status
 
-__all__ = ["exception_handlers", "http_status"]
+__all__ = ["exception_handlers"]
 
 log = logging.getLogger("gateway.errors")
-
-AnyRequest = Request[Any, Any, Any]
 
 
 def gateway_error_response(exc: GatewayError) -> Response[Any]:
@@ -34,17 +32,6 @@ def gateway_error_response(exc: GatewayError) -> Response[Any]:
         if details:
             body["details"] = details
     return Response(body, status_code=exc.status_code, headers=exc.headers)
-
-
-def http_status(exc: HTTPException) -> int:
-    """The status an HTTP exception of Litestar's deserves.
-
-    Litestar 2 answers a multipart request with too many parts with a 400 that
-    says "Request Entity Too Large" (its own FIXME for 3.0); the contract says 413.
-    """
-    if exc.status_code == HTTP_400_BAD_REQUEST and exc.detail == "Request Entity Too Large":
-        return HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    return exc.status_code
 
 
 def _http_exception(_: AnyRequest, exc: HTTPException) -> Response[Any]:

@@ -10,8 +10,8 @@ from litestar.openapi.spec import OpenAPIMediaType, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.response import Stream
 
+from gateway.http import ActorDep, ServicesDep
 from gateway.models import FileMeta
-from rest._http import ActorDep, ServicesDep
 from rest.openapi import FILE_BODY, LOCATION, SIGNED_IN, header, operation, parameter
 
 __all__ = ["FileController", "content_disposition"]

@@ -6,7 +6,7 @@ from typing import Literal, TypedDict
 
 from litestar import get
 
-from rest._http import ServicesDep
+from gateway.http import ServicesDep
 from rest.openapi import operation
 
 __all__ = ["healthz", "readyz"]

@@ -7,9 +7,10 @@ from typing import Any, TypedDict
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath
 
+from gateway.http import ActorDep, ServicesDep
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import page_params
-from rest._http import ActorDep, ServicesDep, plain_query, read_json
+from rest._http import plain_query, read_json
 from rest.openapi import (
     LOCATION,
     PAGE,

@@ -12,9 +12,9 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from gateway.errors import UnsupportedMediaType, ValidationFailed
 from gateway.files import read_chunks
+from gateway.http import ActorDep, ServicesDep
 from gateway.models import UploadResult
 from gateway.services.policy import require_signed_in
-from rest._http import ActorDep, ServicesDep
 from rest.openapi import SIGNED_IN, operation
 
 __all__ = ["upload_route"]

@@ -10,10 +10,11 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath
 
 from gateway.errors import ValidationFailed
+from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
 from gateway.models.base import EMAIL_PATTERN
 from gateway.pagination import OffsetPage, page_params
-from rest._http import ActorDep, ServicesDep, client_address, plain_query, read_json
+from rest._http import plain_query, read_json
 from rest.openapi import (
     LOCATION,
     OPTIONAL_TOKEN,

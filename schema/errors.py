@@ -26,7 +26,14 @@ from gateway.errors import (
     to_gateway_error,
 )
 
-__all__ = ["INTERNAL_ERROR", "classify", "format_error", "log_unexpected", "release"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "classify",
+    "format_error",
+    "format_refusal",
+    "log_unexpected",
+    "release",
+]
 
 INTERNAL_ERROR = "Internal server error"
 
@@ -71,6 +78,11 @@ def format_error(
     formatted["message"] = known.message if suggestions else _SUGGESTION.sub("", known.message)
     formatted["extensions"] = known.extensions
     return formatted
+
+
+def format_refusal(error: GatewayError) -> GraphQLFormattedError:
+    """A domain error that refused the request before GraphQL ran, as the client sees it."""
+    return {"message": error.message, "extensions": error.extensions}
 
 
 def log_unexpected(error: GraphQLError) -> None:
