@@ -34,7 +34,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     configure_logging(settings.log_level)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except SettingsError as exc:  # an allow-list, the versions fast execution was verified with
+        return _configuration_error(exc)
     tune_garbage_collector()
     uvicorn.run(
         app,
@@ -106,13 +109,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configuration_error(exc: SettingsError) -> int:
+    print(f"gateway: configuration error: {exc}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = with_jwt_secret(load_settings())
     except SettingsError as exc:
-        print(f"gateway: configuration error: {exc}", file=sys.stderr)
-        return 2
+        return _configuration_error(exc)
     if args.command == "serve":
         return _serve(settings, args)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")

@@ -82,6 +82,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     graphql_suggestions: bool | None = None
     # A file of the only operations that may run (hashes, or texts by hash); unset: any.
     graphql_allowlist: str | None = None
+    # Plain subtrees of GraphQL answers read by schema/fast_execution.py; false: graphql-core's way.
+    graphql_fast_execution: bool = True
     # Multipart parts per request (413 above): a file and a few fields is all it takes.
     multipart_max_parts: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 16
     # Seconds a client may leave a request body stalled before a 408.

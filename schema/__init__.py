@@ -1,4 +1,7 @@
-"""The GraphQL schema's building blocks: types, inputs, connections, enums, limits, errors.
+"""The GraphQL schema: its building blocks (types, inputs, connections, enums, limits,
+errors), the ``Schema`` object (``schema.schema``) and how it executes: the memory fix
+every schema runs with (``schema.releasing_execution``) and the execution speed-ups
+(``schema.fast_execution``, ``GATEWAY_GRAPHQL_FAST_EXECUTION``).
 
 The root ``Query`` and ``Mutation`` types live with their resolvers in
 ``resolvers``, which hands them to ``build_schema``; nothing here imports

@@ -1,4 +1,4 @@
-"""The ``Schema`` object: root types in, limits, caches and error logging on."""
+"""The ``Schema`` object: root types in, limits, caches, execution context and error logging on."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from gateway.pagination import MAX_PAGE_SIZE
 from schema.cost import CostExceeded, CostModel
 from schema.documents import EMPTY, DocumentCache
 from schema.errors import log_unexpected
-from schema.execution import LeanExecutionContext
+from schema.fast_execution import FastExecutionContext, refuse_unverified_versions
 from schema.limits import query_limits_rule
+from schema.releasing_execution import ReleasingExecutionContext
 from schema.scalars import SCALARS
 
 __all__ = ["DocumentPipeline", "GatewaySchema", "build_schema"]
@@ -102,13 +103,21 @@ def build_schema(
     extensions: Sequence[ExtensionFactory] = (),
 ) -> GatewaySchema:
     """The schema over the given root types, refusing operations past ``settings``' limits
-    (depth, aliases, tokens, document size, cost) before they run."""
+    (depth, aliases, tokens, document size, cost) before they run.
+
+    Raises:
+        SettingsError: the fast execution is on, over versions it was not verified with.
+    """
+    if settings.graphql_fast_execution:
+        refuse_unverified_versions()
     schema = GatewaySchema(
         query=query,
         mutation=mutation,
         extensions=list(extensions),
         config=StrawberryConfig(scalar_map=SCALARS),
-        execution_context_class=LeanExecutionContext,
+        execution_context_class=(
+            FastExecutionContext if settings.graphql_fast_execution else ReleasingExecutionContext
+        ),
     )
     rules = [
         *specified_rules,

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import msgspec
+import pytest
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -69,3 +71,11 @@ async def serving(settings: Settings, mongo_client: Any) -> AsyncIterator[httpx.
     transport = httpx.ASGITransport(app=app)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         yield http
+
+
+@pytest.fixture(name="settings", params=[True, False], ids=["fast", "plain"])
+def both_executions(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The tests' settings, once with the fast execution on and once off: import it
+    into a test module to run every test there both ways."""
+    fast: bool = request.param
+    return msgspec.structs.replace(settings, graphql_fast_execution=fast)

@@ -13,7 +13,10 @@ import httpx
 import pytest
 
 from tests.conftest import USER_PASSWORD, make_user
-from tests.graphql.support import code, data, error
+from tests.graphql.support import both_executions, code, data, error
+
+# Every test here runs with the fast execution on and off.
+settings = both_executions
 
 CODES = {
     400: "BAD_USER_INPUT",

@@ -83,3 +83,13 @@ def test_create_admin_validates_input(tmp_path):
     )
     assert result.returncode == 2
     assert "email" in result.stderr or "password" in result.stderr or "name" in result.stderr
+
+
+def test_serve_refuses_a_bad_start_up_setting_in_one_line(tmp_path):
+    # Found while the app is built (an allow-list, the versions fast execution was
+    # verified with): a configuration error, not a traceback.
+    env = {**gateway_env(tmp_path / "data"), "GATEWAY_GRAPHQL_ALLOWLIST": str(tmp_path / "none")}
+    result = run_cli(["serve"], env)
+    assert result.returncode == 2
+    assert "configuration error: allow-list" in result.stderr
+    assert "Traceback" not in result.stderr

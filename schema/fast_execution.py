@@ -1,4 +1,4 @@
-"""Completing values: plain subtrees of a result read straight off their objects.
+"""GraphQL execution speed-ups: plain subtrees of a result read straight off their objects.
 
 graphql-core completes every field and every object through the same
 machinery: a resolve-info tuple, a path, argument coercion and a chain of
@@ -12,21 +12,30 @@ field, a value a serializer refuses, an exception), so errors keep their
 message, path and location.
 
 Nothing is read this way when an extension wraps resolvers (graphql-core
-middleware), for types that check their values (``is_type_of``), interfaces
-and unions, or selections using ``@defer``/``@stream``.
+middleware), for fields with field extensions, for types that check their
+values (``is_type_of``), interfaces and unions, or selections using
+``@defer``/``@stream``.
+
+Turned off by ``GATEWAY_GRAPHQL_FAST_EXECUTION=false``: the schema then runs
+``schema.releasing_execution``'s context, which this one extends. The methods
+overridden here (``complete_value``, ``collect_subfields``) are meant to be
+overridden, but graphql-core says they are not public API, and the
+resolvers recognised are Strawberry's: ``refuse_unverified_versions`` stops
+start-up on versions this module was not verified with.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import operator
+import re
 import weakref
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from graphql import (
     BREAK,
-    ExecutionResult,
     FragmentDefinitionNode,
     GraphQLField,
     GraphQLList,
@@ -44,11 +53,18 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import AwaitableOrValue, Path
 from graphql.type import GraphQLResolveInfo
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-__all__ = ["LeanExecutionContext"]
+from gateway.config import SettingsError
+from schema.releasing_execution import ReleasingExecutionContext
+
+__all__ = ["VERIFIED", "FastExecutionContext", "refuse_unverified_versions"]
+
+# The release series (major.minor) of each distribution this module was verified
+# with (tests/graphql/test_execution.py, both ways): any final release of them.
+VERIFIED: Mapping[str, str] = {"graphql-core": "3.3", "strawberry-graphql": "0.341"}
 
 # A reader turns a resolved value into its completed form, or into GENERIC
 # when graphql-core must complete it (which reports the error).
@@ -56,7 +72,32 @@ GENERIC: Any = object()
 Reader = Callable[[Any], Any]
 
 
-class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
+def refuse_unverified_versions(version: Callable[[str], str] = importlib.metadata.version) -> None:
+    """Stop start-up if the installed graphql-core or Strawberry is not of a ``VERIFIED`` series.
+
+    ``version`` gives a distribution's installed version (tests pass their own).
+
+    Raises:
+        SettingsError: naming the versions, and the ways out.
+    """
+    installed = {name: version(name) for name in VERIFIED}
+    unverified = [
+        f"{name} {installed[name]} (verified: {series}.x)"
+        for name, series in VERIFIED.items()
+        if not re.fullmatch(re.escape(series) + r"\.\d+", installed[name])
+    ]
+    if unverified:
+        raise SettingsError(
+            f"GraphQL fast execution was not verified with {', '.join(unverified)}: "
+            "set GATEWAY_GRAPHQL_FAST_EXECUTION=false, or install the verified series, "
+            "or verify these versions (tests/graphql/test_execution.py) and update "
+            "VERIFIED in schema/fast_execution.py and the pins in pyproject.toml"
+        )
+
+
+class FastExecutionContext(ReleasingExecutionContext):
+    """Completes plain subtrees with readers built once per operation (see the module)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Strawberry passes a manager on every request, empty unless an
@@ -72,31 +113,6 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._shared = (
             _shared_readers(self.operation, self.fragment_definitions) if self._direct else None
         )
-
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        result = super().execute_operation(serially)
-        if self.is_awaitable(result):
-            return self._released_after(result)
-        return self._released(result)
-
-    async def _released_after(self, result: Awaitable[Any]) -> Any:
-        return self._released(await result)
-
-    def _released(self, result: Any) -> Any:
-        """``result``, once the executor has let go of itself.
-
-        graphql-core's executor holds helpers that hold its own bound methods:
-        a reference cycle, through which everything a request built (its
-        whole answer, the records behind it) outlived the request until the
-        next full garbage collection. Under large answers memory grew by
-        megabytes a second, and each full collection then paused the process
-        for hundreds of milliseconds. Breaking the cycle once the result is
-        complete lets reference counting free it all at once. Incremental
-        results (``@defer``) still need the executor, and keep it.
-        """
-        if isinstance(result, ExecutionResult):
-            self.async_helpers = None  # type: ignore[assignment]
-        return result
 
     def complete_value(
         self,
@@ -174,12 +190,15 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 fields.append((response_name, functools.partial(_constant, type_.name), _same))
                 continue
             field = self.schema.get_field(type_, name)
-            if field is None or field.args or node.arguments or not _is_attribute(field.resolve):
+            if field is None or field.args or node.arguments:
+                return None
+            get = _attribute_getter(field)
+            if get is None:
                 return None
             complete = self._reader(field.type, sub_fields)
             if complete is None:
                 return None
-            fields.append((response_name, _getter(field), complete))
+            fields.append((response_name, get, complete))
         return functools.partial(_object, fields)
 
 
@@ -233,19 +252,25 @@ def _incremental(schema: GraphQLSchema) -> bool:
     return any(schema.get_directive(name) for name in ("defer", "stream"))
 
 
-def _is_attribute(resolve: Any) -> bool:
-    """Strawberry's resolver of a field without one of its own: reads an attribute."""
-    return getattr(resolve, "_is_default", False) is True
-
-
-def _getter(field: GraphQLField) -> Reader:
-    """What the field's resolver does: read the attribute (Strawberry's default
-    resolver, ``getattr``, unless the schema's configuration says otherwise)."""
+def _attribute_getter(field: GraphQLField) -> Reader | None:
+    """What the field's resolver does, if all it does is read the attribute: Strawberry's
+    default resolver on a field without a resolver or field extensions of its own
+    (``getattr``, unless the schema's configuration says otherwise)."""
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if isinstance(definition, StrawberryField) and definition.default_resolver is getattr:
+    if not (
+        isinstance(definition, StrawberryField)
+        and definition.is_basic_field
+        and field.resolve is not None
+        and is_default_resolver(field.resolve)
+    ):
+        return None
+    if definition.default_resolver is getattr:
         return operator.attrgetter(definition.python_name)
-    resolve = cast("Callable[..., Any]", field.resolve)  # set: see ``_is_attribute``
-    return functools.partial(resolve, info=None)
+    return functools.partial(_read, definition.default_resolver, definition.python_name)
+
+
+def _read(default_resolver: Callable[[Any, str], Any], name: str, value: Any) -> Any:
+    return default_resolver(value, name)
 
 
 def _object(fields: list[tuple[str, Reader, Reader]], value: Any) -> Any:
