@@ -141,8 +141,8 @@ FILE_BODY: Final = RequestBody(
         "*/*": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
     },
     description="The file's bytes, of any type: the request's `Content-Type` is stored as "
-    "the file's type (`application/octet-stream` when absent).",
-    required=True,
+    "the file's type (`application/octet-stream` when absent). No body stores an empty file.",
+    required=False,
 )
 
 
