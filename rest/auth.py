@@ -32,11 +32,7 @@ class ProtectedData(TypedDict):
     user: dict[str, Any]
 
 
-_CREDENTIALS = json_body(
-    Credentials,
-    "The account's email and password.",
-    fields={"email": {"description": "Compared regardless of case."}},
-)
+_CREDENTIALS = json_body(Credentials, "The account's email and password.")
 
 
 @post(

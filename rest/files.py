@@ -10,6 +10,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.response import Stream
 
+from gateway.files import MAX_PATH
 from gateway.http import ActorDep, ServicesDep
 from gateway.models import FileMeta
 from rest.openapi import FILE_BODY, LOCATION, SIGNED_IN, header, operation, parameter
@@ -19,6 +20,10 @@ __all__ = ["FileController", "content_disposition"]
 AnyRequest = Request[Any, Any, Any]
 
 # --- the OpenAPI document (rest/openapi.py) ---
+# A segment: anything but "/", a backslash or a control character, and not "." or "..".
+_CHAR = r"[^/\\\x00-\x1f\x7f-\x9f]"
+_NOT_DOT = r"[^/\\.\x00-\x1f\x7f-\x9f]"
+_SEGMENT = rf"(?:{_NOT_DOT}{_CHAR}*|\.{_NOT_DOT}{_CHAR}*|\.\.{_CHAR}+)"
 _PATH = parameter(
     "path",
     "path",
@@ -26,7 +31,12 @@ _PATH = parameter(
     "empty (so doubled, leading or trailing slashes too), `.` or `..`, or that holds a "
     "backslash or a control character, or a percent-escape that does not decode as UTF-8, "
     "is refused (400).",
-    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=1024),
+    schema=Schema(
+        type=OpenAPIType.STRING,
+        min_length=1,
+        max_length=MAX_PATH,
+        pattern=rf"^{_SEGMENT}(?:/{_SEGMENT})*$",
+    ),
 )
 _BYTES = {
     "*/*": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))

@@ -103,19 +103,12 @@ def _schema(node: Mapping[str, Any]) -> Schema:
     return Schema(**fields)
 
 
-def _model_schema(
-    model: type[Any],
-    fields: Mapping[str, Mapping[str, Any]] | None = None,
-    required: Sequence[str] | None = None,
-) -> Schema:
-    """``model``'s JSON Schema (msgspec's, so exactly what decoding enforces), with ``fields``
-    adding keywords to properties and ``required`` replacing the required ones: rules the
-    model checks in code (lengths after trimming, fields whose default is refused)."""
+def _model_schema(model: type[Any], required: Sequence[str] | None = None) -> Schema:
+    """``model``'s JSON Schema: msgspec's, so its types and ``Meta`` (constraints, and the
+    descriptions and patterns of rules checked in code); ``required`` replaces the required
+    fields where a default stands for a refused value (the contact form)."""
     _, definitions = msgspec.json.schema_components([model])
     node = definitions[model.__name__]
-    properties = node.get("properties", {})
-    for name, extra in (fields or {}).items():
-        properties[name] = {**properties[name], **extra}
     if required is not None:
         node["required"] = list(required)
     return _schema(node)
@@ -125,12 +118,11 @@ def json_body(
     model: type[Any] | None,
     description: str,
     *,
-    fields: Mapping[str, Mapping[str, Any]] | None = None,
     required: Sequence[str] | None = None,
 ) -> RequestBody:
     """A required ``application/json`` body shaped by ``model`` (any JSON when ``None``);
-    ``fields`` and ``required`` as for ``_model_schema``."""
-    schema = Schema() if model is None else _model_schema(model, fields, required)
+    ``required`` as for ``_model_schema``."""
+    schema = Schema() if model is None else _model_schema(model, required)
     return RequestBody(
         content={JSON: OpenAPIMediaType(schema=schema)}, description=description, required=True
     )
@@ -141,8 +133,8 @@ FILE_BODY: Final = RequestBody(
         "*/*": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
     },
     description="The file's bytes, of any type: the request's `Content-Type` is stored as "
-    "the file's type (`application/octet-stream` when absent).",
-    required=True,
+    "the file's type (`application/octet-stream` when absent). No body stores an empty file.",
+    required=False,
 )
 
 

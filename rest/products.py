@@ -40,16 +40,8 @@ class ProductPage(TypedDict):
 
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_TEXT = {"minLength": 1, "description": "Not blank; trimmed, at most 200 characters."}
-_FIELDS: dict[str, dict[str, Any]] = {
-    "name": _TEXT,
-    "category": {"minLength": 1, "description": "Not blank; trimmed, at most 100 characters."},
-    "price": {"description": "A finite number, at least 0."},
-}
-_NEW_PRODUCT = json_body(ProductCreate, "The new product.", fields=_FIELDS)
-_CHANGES = json_body(
-    ProductUpdate, "The fields to change (those left out are kept).", fields=_FIELDS
-)
+_NEW_PRODUCT = json_body(ProductCreate, "The new product.")
+_CHANGES = json_body(ProductUpdate, "The fields to change (those left out are kept).")
 _PRODUCT_ID = parameter("product_id", "path", "The product's id.")
 _CATEGORY = parameter("category", "query", "Only products of this category (matched as is).")
 

@@ -12,7 +12,6 @@ from litestar.params import FromPath
 from gateway.errors import ValidationFailed
 from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
-from gateway.models.base import EMAIL_PATTERN
 from gateway.pagination import OffsetPage, page_params
 from rest._http import plain_query, read_json
 from rest.openapi import (
@@ -33,20 +32,10 @@ AnyRequest = Request[Any, Any, Any]
 DEFAULT_LIMIT = 20
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_NAME = {"minLength": 2, "description": "2 to 50 characters after trimming."}
-_EMAIL = {
-    "pattern": EMAIL_PATTERN.pattern,
-    "description": "A valid address (one `@`, a dot in the domain, no spaces); kept "
-    "lower-cased, and unique regardless of case (409).",
-}
-_ROLE = {"description": "Only an admin may set it: anyone else gets 403 and nothing changes."}
-_NEW_USER = json_body(
-    UserCreate, "The new account.", fields={"name": _NAME, "email": _EMAIL, "role": _ROLE}
-)
+_NEW_USER = json_body(UserCreate, "The new account.")
 _CHANGES = json_body(
     UserUpdate,
     "The fields to change (those left out are kept); a new password revokes the user's tokens.",
-    fields={"name": _NAME, "email": _EMAIL, "role": _ROLE},
 )
 _USER_ID = parameter("user_id", "path", "The user's id.")
 _LEGACY_ID = parameter("id", "query", "The user's id (400 when missing).", required=True)

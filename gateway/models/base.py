@@ -13,12 +13,14 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import msgspec
 
 __all__ = [
+    "EMAIL_MAX_LENGTH",
     "EMAIL_PATTERN",
+    "EMAIL_SCHEMA",
     "Input",
     "Output",
     "Rule",
@@ -27,6 +29,7 @@ __all__ = [
     "free_text",
     "is_email",
     "line",
+    "text_meta",
     "text_problem",
 ]
 
@@ -34,19 +37,30 @@ Rule = Callable[[Any], Any]
 """Returns the field's value normalised, or raises ``ValueError`` saying what is wrong."""
 
 # C0 and C1 controls and DEL: never part of a name, an address or a one-line label.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Free text keeps TAB, LF and CR (paragraphs, pasted tables) and refuses the rest.
-_CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Bidi overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a name or an
-# address display as another one ("Trojan Source" spoofing).
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# address display as another one ("Trojan Source" spoofing). Kept as ranges written
+# with escapes that Python's and ECMA/Rust regexes read alike: the OpenAPI document
+# publishes patterns made of them (``text_pattern``, ``EMAIL_PATTERN``).
+_CONTROL_RANGES = r"\x00-\x1f\x7f-\x9f"
+_FREE_TEXT_CONTROL_RANGES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_BIDI_RANGES = r"\u202a-\u202e\u2066-\u2069"
+# What ``str.strip()`` removes that is not a control character (those are refused).
+_SPACE_RANGES = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_CONTROL = re.compile(f"[{_CONTROL_RANGES}]")
+_CONTROL_IN_FREE_TEXT = re.compile(f"[{_FREE_TEXT_CONTROL_RANGES}]")
+_BIDI = re.compile(f"[{_BIDI_RANGES}]")
 
 # Pragmatic address check: one @, no spaces, a dot in the domain, and none of the
 # characters above (so the pattern published in the OpenAPI document says it all);
 # 254 is RFC 5321's cap.
-_ADDRESS_CHAR = r"[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_ADDRESS_CHAR = rf"[^@\s{_CONTROL_RANGES}{_BIDI_RANGES}]"
 EMAIL_PATTERN = re.compile(rf"^{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+$")
-_EMAIL_MAX = 254
+EMAIL_MAX_LENGTH = 254
+# An address field's JSON Schema: what ``email`` (and the contact form) accept. The
+# field's type has no ``max_length`` of its own: a longer text is an invalid address,
+# said by the rule in the field's own words.
+EMAIL_SCHEMA: Final = {"pattern": EMAIL_PATTERN.pattern, "maxLength": EMAIL_MAX_LENGTH}
 
 
 @cache
@@ -99,6 +113,47 @@ def text_problem(value: str, *, free: bool = False, bidi: bool = False) -> str |
     return None
 
 
+def text_meta(
+    max_length: int,
+    description: str,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    free: bool = False,
+    bidi: bool = False,
+) -> msgspec.Meta:
+    """A text field's ``Meta``: ``max_length`` enforced by msgspec, and for the OpenAPI
+    document the ``description`` and the pattern of ``_text_pattern`` (the field's rule,
+    ``line`` or ``free_text``, enforces it with its own messages)."""
+    return msgspec.Meta(
+        max_length=max_length,
+        description=description,
+        extra_json_schema={"pattern": _text_pattern(low, high, free=free, bidi=bidi)},
+    )
+
+
+def _text_pattern(low: int, high: int | None, *, free: bool, bidi: bool) -> str:
+    """The regular expression (for the OpenAPI document) of a text that ``line(low, high)``
+    (or, ``free``, ``free_text`` with ``low`` characters or more after trimming) accepts;
+    ``high`` None when the field's ``max_length`` is the only cap.
+
+    It reads: spaces, then a non-space, then ``low - 2`` to ``high - 2`` allowed
+    characters and a non-space (optional when ``low`` is 1), then spaces; so the
+    trimmed text has ``low`` to ``high`` characters and no refused character.
+    """
+    refused = (_FREE_TEXT_CONTROL_RANGES if free else _CONTROL_RANGES) + (
+        "" if bidi else _BIDI_RANGES
+    )
+    allowed = f"[^{refused}]"
+    if low == 0 and high is None:
+        return f"^{allowed}*$"
+    spaces = _SPACE_RANGES + (r"\t\n\r" if free else "")
+    solid = f"[^{refused}{spaces}]"
+    most = "" if high is None else high - 2
+    middle = f"{solid}(?:{allowed}{{{max(low - 2, 0)},{most}}}{solid})"
+    return f"^[{spaces}]*{middle}{'?' if low <= 1 else ''}[{spaces}]*$"
+
+
 def line(low: int, high: int, *, bidi: bool = False) -> Rule:
     """A one-line text (name, title, category): no control characters, trimmed to
     ``low``..``high`` characters. The characters are checked before trimming, so a
@@ -128,7 +183,7 @@ def free_text(value: str) -> str:
 
 def is_email(value: str) -> bool:
     """Whether ``value`` (already trimmed) reads as an email address."""
-    return len(value) <= _EMAIL_MAX and EMAIL_PATTERN.match(value) is not None
+    return len(value) <= EMAIL_MAX_LENGTH and EMAIL_PATTERN.match(value) is not None
 
 
 def email(value: str) -> str:

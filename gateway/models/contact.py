@@ -6,18 +6,40 @@ from typing import Annotated
 
 import msgspec
 
-from gateway.models.base import Input, is_email, text_problem
+from gateway.models.base import EMAIL_SCHEMA, Input, is_email, text_meta, text_problem
 
 __all__ = ["ContactInput", "contact_problems"]
 
-_Long = Annotated[str, msgspec.Meta(max_length=10_000)]
-
 
 class ContactInput(Input):
-    # Missing fields default to "" so they get the legacy per-field message.
-    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    email: Annotated[str, msgspec.Meta(max_length=320)] = ""
-    message: _Long = ""
+    """The form; every problem is reported at once, in the legacy wording."""
+
+    # Missing fields default to "" so they get the legacy per-field message (the
+    # document calls them required: a form without them is refused).
+    name: Annotated[
+        str,
+        text_meta(
+            200,
+            "At least 2 characters after trimming; no control characters or bidi overrides "
+            "and isolates.",
+            2,
+        ),
+    ] = ""
+    email: Annotated[
+        str,
+        msgspec.Meta(description="An address like `x@y.z`.", extra_json_schema=EMAIL_SCHEMA),
+    ] = ""
+    message: Annotated[
+        str,
+        text_meta(
+            10_000,
+            "At least 10 characters after trimming; tabs and line breaks are kept, other "
+            "control characters refused.",
+            10,
+            free=True,
+            bidi=True,
+        ),
+    ] = ""
 
 
 def contact_problems(form: ContactInput) -> list[str]:

@@ -9,13 +9,34 @@ from typing import Annotated, ClassVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from gateway.models.base import Input, Output, Rule, finite, free_text, line
+from gateway.models.base import Input, Output, Rule, finite, free_text, line, text_meta
 
 __all__ = ["Product", "ProductCreate", "ProductUpdate"]
 
-Price = Annotated[float, msgspec.Meta(ge=0, le=1e12)]
-Text = Annotated[str, msgspec.Meta(max_length=200)]
-Description = Annotated[str, msgspec.Meta(max_length=5000)]
+Price = Annotated[
+    float, msgspec.Meta(ge=0, le=1e12, description="A finite number, from 0 to 10^12.")
+]
+Name = Annotated[
+    str,
+    text_meta(
+        200,
+        "1 to 200 characters after trimming; no control characters or bidi overrides and isolates.",
+        1,
+    ),
+]
+Category = Annotated[
+    str,
+    text_meta(200, "1 to 100 characters after trimming; no control characters.", 1, 100, bidi=True),
+]
+Description = Annotated[
+    str,
+    text_meta(
+        5000,
+        "Free text: tabs and line breaks are kept, other control characters refused.",
+        free=True,
+        bidi=True,
+    ),
+]
 
 # A product's name is shown as its identity (no bidi tricks); a category is a label.
 _PRODUCT_RULES: Mapping[str, Rule] = {
@@ -27,8 +48,8 @@ _PRODUCT_RULES: Mapping[str, Rule] = {
 
 
 class ProductCreate(Input):
-    name: Text
-    category: Text
+    name: Name
+    category: Category
     price: Price
     description: Description | None = None
 
@@ -36,8 +57,8 @@ class ProductCreate(Input):
 
 
 class ProductUpdate(Input):
-    name: Text | UnsetType = UNSET
-    category: Text | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    category: Category | UnsetType = UNSET
     price: Price | UnsetType = UNSET
     description: Description | UnsetType | None = UNSET
 

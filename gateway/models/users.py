@@ -9,14 +9,40 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from gateway.models.base import Input, Output, Rule, email, line
+from gateway.models.base import (
+    EMAIL_SCHEMA,
+    Input,
+    Output,
+    Rule,
+    email,
+    line,
+    text_meta,
+)
 
 __all__ = ["Credentials", "Role", "User", "UserCreate", "UserDetail", "UserUpdate"]
 
-Role = Literal["user", "admin"]
+Role = Annotated[
+    Literal["user", "admin"],
+    msgspec.Meta(description="Only an admin may set it: anyone else gets 403 and nothing changes."),
+]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
-Name = Annotated[str, msgspec.Meta(max_length=200)]
-EmailText = Annotated[str, msgspec.Meta(max_length=320)]
+Name = Annotated[
+    str,
+    text_meta(
+        200,
+        "2 to 50 characters after trimming; no control characters or bidi overrides and isolates.",
+        2,
+        50,
+    ),
+]
+EmailText = Annotated[
+    str,
+    msgspec.Meta(
+        description="A valid address (one `@`, a dot in the domain, no spaces or control "
+        "characters); kept lower-cased, and unique regardless of case (409).",
+        extra_json_schema=EMAIL_SCHEMA,
+    ),
+]
 
 # A person's name: 2..50 characters after trimming, no controls, no bidi tricks.
 _USER_RULES: Mapping[str, Rule] = {"name": line(2, 50), "email": email}
@@ -46,7 +72,7 @@ def _login_email(value: str) -> str:
 
 
 class Credentials(Input):
-    email: Annotated[str, msgspec.Meta(max_length=320)]
+    email: Annotated[str, msgspec.Meta(max_length=320, description="Compared regardless of case.")]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
 
     rules: ClassVar[Mapping[str, Rule]] = {"email": _login_email}

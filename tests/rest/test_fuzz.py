@@ -2,10 +2,16 @@
 
 Every REST operation of ``/schema/openapi.json`` gets generated requests (valid
 ones, and ones that break the schema), sent anonymously, with a user's token and
-with an admin's, to a real ``gateway serve`` process. Every answer must be no
-5xx, have a documented status, content type and headers, and a body that
-matches the documented schema. The run is derandomized, so it is the same run
-each time.
+with an admin's, to a real ``gateway serve`` process, and checked with every
+check schemathesis has: no 5xx; a documented status, content type, headers and
+body; requests the document calls valid are accepted and invalid ones refused;
+a missing required header or a wrong method refused. The run is derandomized,
+so it is the same run each time.
+
+One check is left out for one operation, because a schema cannot say it:
+``POST /api/upload`` judges the image by its bytes (JPEG, PNG or GIF), so a
+schema-valid upload (any bytes) is rightly refused; its acceptance of a real
+image is checked in ``test_answers_about_real_records_are_documented``.
 """
 
 from __future__ import annotations
@@ -24,27 +30,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from pymongo import MongoClient
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from gateway.app import create_app
 from gateway.config import Settings
 from tests.conftest import ADMIN_PASSWORD, TEST_SECRET, USER_PASSWORD
 from tests.live import gateway_env, live_gateway, run_cli
 
-MAX_EXAMPLES = 50
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
+MAX_EXAMPLES = 25  # per operation and caller: a modest run inside `make test`
+# Checks that cannot hold for an operation, and why (see the module's docstring).
+EXCLUDED_CHECKS = {"POST /api/upload": [positive_data_acceptance]}
 CALLERS = ["anonymous", "user", "admin"]
 # The REST API: GraphQL has its own schema (and tests).
 REST_PATHS = r"^/(api/|healthz$|readyz$)"
@@ -123,19 +118,26 @@ schema.config.generation.update(
 )
 
 
+def _call_and_validate(
+    gateway: Gateway, caller: str, case: schemathesis.Case
+) -> schemathesis.Response:
+    """Send ``case`` as ``caller`` and run every check on the answer (but those excluded)."""
+    operation = f"{case.method.upper()} {case.path}"
+    return case.call_and_validate(
+        base_url=gateway.base_url,
+        headers=gateway.headers[caller],
+        excluded_checks=EXCLUDED_CHECKS.get(operation, []),
+        timeout=30,
+    )
+
+
 def _call(
     gateway: Gateway, caller: str, operation: str, status: int, **case: Any
 ) -> schemathesis.Response:
     """Send one request (``operation`` is "METHOD /path"); its answer must be documented,
     and have ``status``."""
     method, path = operation.split(" ")
-    response = (
-        schema[path][method]
-        .Case(**case)
-        .call_and_validate(
-            base_url=gateway.base_url, headers=gateway.headers[caller], checks=CHECKS, timeout=30
-        )
-    )
+    response = _call_and_validate(gateway, caller, schema[path][method].Case(**case))
     assert response.status_code == status, response.text
     return response
 
@@ -190,6 +192,4 @@ def test_answers_about_real_records_are_documented(gateway: Gateway) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_every_answer_is_documented(case: schemathesis.Case, caller: str, gateway: Gateway) -> None:
-    case.call_and_validate(
-        base_url=gateway.base_url, headers=gateway.headers[caller], checks=CHECKS, timeout=30
-    )
+    _call_and_validate(gateway, caller, case)
