@@ -132,15 +132,14 @@ class FileController(Controller):
     async def upload(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[FileMeta]:
-        meta = _shown(
-            await services.files.save(
-                actor,
-                _raw_path(request),
-                request.stream(),
-                content_type=request.headers.get("content-type"),
-                declared_length=_declared_length(request),
-            )
+        stored = await services.files.save(
+            actor,
+            _raw_path(request),
+            request.stream(),
+            content_type=request.headers.get("content-type"),
+            declared_length=_declared_length(request),
         )
+        meta = _shown(stored)
         return Response(meta, status_code=201, headers={"Location": meta.url})
 
     @delete(

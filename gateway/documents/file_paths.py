@@ -18,10 +18,11 @@ DELETING: ClaimState = "deleting"
 
 
 def new_claim(
-    path: str, file_id: str, *, owner_id: str | None, state: ClaimState, alive_ms: int
+    path: str, file_id: Any, *, owner_id: str | None, state: ClaimState, alive_ms: int
 ) -> dict[str, Any]:
     """The claim of ``path`` for the GridFS file ``file_id``: its ``_id`` is the path,
-    so that of two inserts for one path exactly one succeeds."""
+    so that of two inserts for one path exactly one succeeds. (File ids are strings;
+    a file stored before claims existed keeps whatever id it was given.)"""
     return {
         "_id": path,
         "fileId": file_id,
