@@ -84,11 +84,6 @@ class EmbeddedServer:
             raise RuntimeError("embedded server not started")
         return f"mongodb://127.0.0.1:{self._port}/?directConnection=true"
 
-    @property
-    def owned(self) -> bool:
-        """Whether this process started (and so supervises and stops) the server."""
-        return self._process is not None
-
     def start(self) -> str:
         """Return the URI of the data directory's server, starting one if none answers."""
         self._dir.mkdir(parents=True, exist_ok=True)

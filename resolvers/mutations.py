@@ -7,8 +7,8 @@ from litestar.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from gateway.errors import ValidationFailed
-from gateway.files import read_chunks
 from gateway.models import Credentials
+from gateway.services.files import read_chunks
 from gateway.validation import convert_input
 from resolvers.context import Info
 from schema import (

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi.spec import OpenAPIMediaType, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.response import Stream
 
-from gateway.files import MAX_PATH
 from gateway.http import ActorDep, ServicesDep
-from gateway.models import FileMeta
+from gateway.models import FileMeta, StoredFile
+from gateway.services.file_rules import MAX_PATH
 from rest.openapi import FILE_BODY, LOCATION, SIGNED_IN, header, operation, parameter
 
-__all__ = ["FileController", "content_disposition"]
+__all__ = ["FileController", "content_disposition", "download_url"]
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -59,6 +60,15 @@ def content_disposition(name: str) -> str:
 
 
 _PREFIX = b"/api/files/"
+
+
+def download_url(path: str) -> str:
+    """Where ``download`` serves the file at ``path``."""
+    return _PREFIX.decode() + quote(path, safe="/")
+
+
+def _shown(stored: StoredFile) -> FileMeta:
+    return FileMeta(**msgspec.structs.asdict(stored), url=download_url(stored.path))
 
 
 def _raw_path(request: AnyRequest) -> bytes:
@@ -132,13 +142,14 @@ class FileController(Controller):
     async def upload(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> Response[FileMeta]:
-        meta = await services.files.save(
+        stored = await services.files.save(
             actor,
             _raw_path(request),
             request.stream(),
             content_type=request.headers.get("content-type"),
             declared_length=_declared_length(request),
         )
+        meta = _shown(stored)
         return Response(meta, status_code=201, headers={"Location": meta.url})
 
     @delete(

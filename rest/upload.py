@@ -11,10 +11,11 @@ from litestar.openapi.spec import Encoding, OpenAPIMediaType, RequestBody, Schem
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from gateway.errors import UnsupportedMediaType, ValidationFailed
-from gateway.files import read_chunks
 from gateway.http import ActorDep, ServicesDep
 from gateway.models import UploadResult
+from gateway.services.files import read_chunks
 from gateway.services.policy import require_signed_in
+from rest.files import download_url
 from rest.openapi import SIGNED_IN, operation
 
 __all__ = ["upload_route"]
@@ -39,7 +40,11 @@ async def upload_image(
     finally:
         await upload.close()
     return UploadResult(
-        success=True, file_name=meta.name, size=meta.size, type=meta.content_type, url=meta.url
+        success=True,
+        file_name=meta.name,
+        size=meta.size,
+        type=meta.content_type,
+        url=download_url(meta.path),
     )
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NoReturn, Protocol
+from urllib.parse import quote
 
 import strawberry
 from msgspec import UNSET
 from strawberry.dataloader import DataLoader
 
 from gateway.errors import NotFound
-from gateway.models import FileMeta, PostOut, Product, ProfileOut, User
+from gateway.models import PostOut, Product, ProfileOut, StoredFile, User
 from gateway.services import LoginResult
 from gateway.services.users import USER_NOT_FOUND
 from schema.fields import field
@@ -195,14 +196,15 @@ class FileType:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, meta: FileMeta) -> FileType:
+    def from_model(cls, stored: StoredFile) -> FileType:
         return cls(
-            path=meta.path,
-            name=meta.name,
-            size=meta.size,
-            content_type=meta.content_type,
-            url=meta.url,
-            created_at=meta.created_at,
+            path=stored.path,
+            name=stored.name,
+            size=stored.size,
+            content_type=stored.content_type,
+            # The REST route that serves the bytes (GraphQL serves none).
+            url="/api/files/" + quote(stored.path, safe="/"),
+            created_at=stored.created_at,
         )
 
 

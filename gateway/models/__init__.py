@@ -2,7 +2,7 @@
 
 from gateway.models.base import Input, Output
 from gateway.models.contact import ContactInput, contact_problems
-from gateway.models.files import FileMeta, UploadResult
+from gateway.models.files import FileMeta, StoredFile, UploadResult
 from gateway.models.posts import PostCreate, PostOut, ProfileOut, ProfileUpdate
 from gateway.models.products import Product, ProductCreate, ProductUpdate
 from gateway.models.users import Credentials, Role, User, UserCreate, UserDetail, UserUpdate
@@ -21,6 +21,7 @@ __all__ = [
     "ProfileOut",
     "ProfileUpdate",
     "Role",
+    "StoredFile",
     "UploadResult",
     "User",
     "UserCreate",

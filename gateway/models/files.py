@@ -1,4 +1,4 @@
-"""File metadata and the image-upload result."""
+"""Stored files as the file service returns them, and as the REST door shows them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,23 @@ from datetime import datetime
 
 from gateway.models.base import Output
 
-__all__ = ["FileMeta", "UploadResult"]
+__all__ = ["FileMeta", "StoredFile", "UploadResult"]
+
+
+class StoredFile(Output):
+    """A stored file: where it is kept, not how a door links to it (each door renders
+    its URL from ``path``)."""
+
+    path: str
+    name: str
+    size: int
+    content_type: str
+    created_at: datetime
 
 
 class FileMeta(Output):
+    """A stored file with the URL it downloads from: REST's file metadata."""
+
     path: str
     name: str
     size: int

@@ -47,4 +47,3 @@ class ProfileUpdate(Input):
 class ProfileOut(Output):
     bio: str | None = None
     avatar_url: str | None = None
-    user_id: str | UnsetType = UNSET

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from gateway.auth import Passwords, Tokens
 from gateway.config import Settings
 from gateway.db import Database
-from gateway.files import FileStore
+from gateway.gridfs_store import FileStore
 from gateway.pagination import CursorCodec
 from gateway.ratelimit import Limits, RateLimiter, Rules
 from gateway.services.auth import AuthService, LoginResult

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from gateway.db import Database, utcnow
+from gateway.documents import contact_messages
+from gateway.documents.contact_messages import new_message
 from gateway.errors import ContactInvalid
 from gateway.models import ContactInput, contact_problems
 from gateway.ratelimit import Limits
 
 __all__ = ["ContactService"]
 
-_MAX_META = 512
-
 
 class ContactService:
     def __init__(self, db: Database, limits: Limits) -> None:
-        self._messages = db["contact_messages"]
+        self._messages = db[contact_messages.COLLECTION]
         self._limits = limits
 
     async def submit(
@@ -33,14 +33,13 @@ class ContactService:
         if problems:
             raise ContactInvalid("Validation failed", problems)
         await self._messages.insert_one(
-            {
-                "name": form.name.strip(),
-                "email": form.email.strip().lower(),
-                "message": form.message.strip(),
-                # Client-controlled metadata is stored as capped plain strings.
-                "source": source[:_MAX_META] if source else None,
-                "userAgent": user_agent[:_MAX_META] if user_agent else None,
-                "sessionId": session_id[:_MAX_META] if session_id else None,
-                "createdAt": utcnow(),
-            }
+            new_message(
+                name=form.name.strip(),
+                email=form.email.strip().lower(),
+                message=form.message.strip(),
+                source=source,
+                user_agent=user_agent,
+                session_id=session_id,
+                created_at=utcnow(),
+            )
         )

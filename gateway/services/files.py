@@ -1,4 +1,4 @@
-"""Files: the policy (who, which path, what size, which type) over the shared file store."""
+"""Files: the policy (who, which path, what size, which type) over the GridFS store."""
 
 from __future__ import annotations
 
@@ -7,20 +7,22 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from gateway.errors import PayloadTooLarge, ValidationFailed
-from gateway.files import (
+from gateway.gridfs_store import SWEEP_BATCH, FileStore
+from gateway.models import StoredFile
+from gateway.services.file_rules import (
     IMAGE_EXTENSIONS,
     SNIFF_BYTES,
-    SWEEP_BATCH,
-    FileStore,
+    check_media_type,
     check_path,
+    may_hold_file,
     sniff_image,
 )
-from gateway.models import FileMeta
 from gateway.services.policy import Actor, require_signed_in
 
-__all__ = ["STALE_AFTER_S", "FileService"]
+__all__ = ["STALE_AFTER_S", "FileService", "read_chunks"]
 
 log = logging.getLogger("gateway")
 
@@ -30,8 +32,16 @@ STALE_AFTER_S = 300.0
 UPLOAD_DIR = "uploads"
 INVALID_FILE_TYPE = "Invalid file type"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-# type/subtype with optional parameters (``text/plain; charset=latin-1``), kept as sent.
-_MEDIA_TYPE = re.compile(r'^[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=("[^"\\\x00-\x1f]*"|[\w.+-]+))*$')
+
+
+class SupportsAsyncRead(Protocol):
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+async def read_chunks(source: SupportsAsyncRead, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """Adapt an uploaded file (Litestar's ``UploadFile``, Strawberry's ``Upload``) to chunks."""
+    while piece := await source.read(size):
+        yield piece
 
 
 async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
@@ -62,15 +72,11 @@ class FileService:
         self._max_file = max_file_bytes
         self._max_upload = max_upload_bytes
 
-    @property
-    def max_upload_bytes(self) -> int:
-        return self._max_upload
-
-    async def meta(self, path: str | bytes) -> FileMeta:
+    async def meta(self, path: str | bytes) -> StoredFile:
         """Raises: ValidationFailed (bad path), NotFound."""
         return await self._store.get(check_path(path))
 
-    async def open(self, path: str | bytes) -> tuple[FileMeta, AsyncIterator[bytes]]:
+    async def open(self, path: str | bytes) -> tuple[StoredFile, AsyncIterator[bytes]]:
         """Raises: ValidationFailed (bad path), NotFound."""
         return await self._store.stream(check_path(path))
 
@@ -82,7 +88,7 @@ class FileService:
         *,
         content_type: str | None,
         declared_length: int | None = None,
-    ) -> FileMeta:
+    ) -> StoredFile:
         """Store a file of any type at ``path`` for the signed-in caller.
 
         ``path`` is ``bytes`` when it is a URL's escaped form (see ``check_path``).
@@ -93,12 +99,8 @@ class FileService:
         """
         owner = require_signed_in(actor)
         path = check_path(path)
-        media_type = (content_type or "application/octet-stream").strip()
-        if len(media_type) > 255 or not _MEDIA_TYPE.match(media_type):
-            raise ValidationFailed("Invalid content type", ["contentType: not a media type"])
+        media_type = check_media_type(content_type)
         _check_length(declared_length, self._max_file)
-        kind, _, parameters = media_type.partition(";")
-        media_type = kind.lower() + (f";{parameters}" if parameters else "")
         return await self._store.save(
             path, chunks, content_type=media_type, owner_id=owner.id, max_bytes=self._max_file
         )
@@ -110,7 +112,7 @@ class FileService:
         chunks: AsyncIterator[bytes],
         *,
         declared_length: int | None = None,
-    ) -> FileMeta:
+    ) -> StoredFile:
         """Store a JPEG, PNG or GIF (judged by its bytes) at ``uploads/<unique name>``,
         as legacy ``/api/upload`` did.
 
@@ -159,7 +161,7 @@ class FileService:
         while True:
             try:
                 if not adopted:
-                    if count := await self._store.adopt_unclaimed():
+                    if count := await self._store.adopt_unclaimed(may_hold_file):
                         log.info("gave %d files stored before path claims their claims", count)
                     adopted = True
                 full = await self.sweep(older_than_s) >= SWEEP_BATCH

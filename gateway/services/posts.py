@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.db import Database, PerKey, utcnow
+from gateway.documents import posts
+from gateway.documents.posts import new_post
 from gateway.models import PostCreate, PostOut
 from gateway.models.posts import MAX_POSTS_PER_USER
 from gateway.services.policy import Actor, require_signed_in
@@ -32,7 +34,7 @@ def by_author(author_ids: list[str], docs: list[dict[str, Any]]) -> dict[str, li
 
 class PostService:
     def __init__(self, db: Database) -> None:
-        self._posts = db["posts"]
+        self._posts = db[posts.COLLECTION]
         # Each author's newest posts, at most 100 (for ``per_key``; see ``by_author``).
         self.newest_by_author = PerKey(
             self._posts,
@@ -44,12 +46,9 @@ class PostService:
     async def create(self, actor: Actor | None, data: PostCreate) -> PostOut:
         """Raises: Unauthenticated: anonymous caller."""
         author = require_signed_in(actor)
-        doc: dict[str, Any] = {
-            "title": data.title,
-            "content": data.content,
-            "authorId": author.id,
-            "createdAt": utcnow(),
-        }
+        doc = new_post(
+            author_id=author.id, title=data.title, content=data.content, created_at=utcnow()
+        )
         doc["_id"] = (await self._posts.insert_one(doc)).inserted_id
         return to_post(doc)
 

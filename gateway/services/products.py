@@ -7,7 +7,9 @@ from typing import Any, Literal
 from msgspec import UNSET
 from pymongo import ReturnDocument
 
-from gateway.db import Database, created_ms, id_filter, stamped, utcnow
+from gateway.db import Database, id_filter, stamped, utcnow
+from gateway.documents import products
+from gateway.documents.products import new_product
 from gateway.errors import NotFound
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import (
@@ -54,7 +56,7 @@ def _filter(category: str | None) -> dict[str, Any]:
 
 class ProductService:
     def __init__(self, db: Database, cursors: CursorCodec) -> None:
-        self._products = db["products"]
+        self._products = db[products.COLLECTION]
         self._cursors = cursors
 
     async def page(self, category: str | None, params: PageParams) -> OffsetPage[Product]:
@@ -94,16 +96,13 @@ class ProductService:
     async def create(self, actor: Actor | None, data: ProductCreate) -> Product:
         """Raises: Unauthenticated, Forbidden (not an admin)."""
         require_admin(actor)
-        now = utcnow()
-        doc: dict[str, Any] = {
-            "name": data.name,
-            "category": data.category,
-            "price": data.price,
-            "description": data.description,
-            "createdAt": now,
-            "createdMs": created_ms(now),
-            "updatedAt": now,
-        }
+        doc = new_product(
+            name=data.name,
+            category=data.category,
+            price=data.price,
+            description=data.description,
+            created_at=utcnow(),
+        )
         doc["_id"] = (await self._products.insert_one(doc)).inserted_id
         return to_product(doc)
 

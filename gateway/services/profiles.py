@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec import UNSET
 from pymongo import ReturnDocument
 
 from gateway.db import Database, PerKey, stamped
+from gateway.documents import profiles
+from gateway.documents.profiles import USER_ID, profile_changes, profile_of
 from gateway.models import ProfileOut, ProfileUpdate
 from gateway.services.policy import Actor, require_signed_in
 
@@ -25,9 +26,9 @@ def by_user(docs: list[dict[str, Any]]) -> dict[str, ProfileOut]:
 
 class ProfileService:
     def __init__(self, db: Database) -> None:
-        self._profiles = db["profiles"]
+        self._profiles = db[profiles.COLLECTION]
         # Each user's profile, if any (for ``per_key``; see ``by_user``).
-        self.of_user = PerKey(self._profiles, "userId")
+        self.of_user = PerKey(self._profiles, USER_ID)
 
     async def update(self, actor: Actor | None, data: ProfileUpdate) -> ProfileOut:
         """Create or change the caller's own profile.
@@ -36,13 +37,9 @@ class ProfileService:
             Unauthenticated: anonymous caller.
         """
         owner = require_signed_in(actor)
-        changes: dict[str, Any] = {}
-        if data.bio is not UNSET:
-            changes["bio"] = data.bio
-        if data.avatar_url is not UNSET:
-            changes["avatarUrl"] = data.avatar_url
+        changes = profile_changes(bio=data.bio, avatar_url=data.avatar_url)
         doc = await self._profiles.find_one_and_update(
-            {"userId": owner.id},
+            profile_of(owner.id),
             stamped({"$set": changes} if changes else {}),
             upsert=True,
             return_document=ReturnDocument.AFTER,

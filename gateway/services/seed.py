@@ -7,7 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 from gateway.auth import Passwords
-from gateway.db import Collection, Database, created_ms, utcnow
+from gateway.db import Collection, Database, utcnow
+from gateway.documents.posts import COLLECTION as POSTS
+from gateway.documents.posts import SEED_KEY, new_post
+from gateway.documents.products import COLLECTION as PRODUCTS
+from gateway.documents.products import new_product
+from gateway.documents.profiles import COLLECTION as PROFILES
+from gateway.documents.profiles import USER_ID, new_profile
+from gateway.documents.users import COLLECTION as USERS
+from gateway.documents.users import new_user
 
 __all__ = ["DEMO_PASSWORD", "SeedService"]
 
@@ -42,19 +50,17 @@ class SeedService:
         password_hash = await self._passwords.hash(DEMO_PASSWORD)
         now = utcnow()
         await self._add_missing(
-            self._db["users"],
+            self._db[USERS],
             "email",
             [
-                {
-                    "name": f"Demo User {i}",
-                    "email": f"demo{i}@example.com",
-                    "role": "user",
-                    "passwordHash": password_hash,
-                    "passwordVersion": 0,
-                    "createdAt": now - timedelta(milliseconds=users - i),
-                    "createdMs": created_ms(now - timedelta(milliseconds=users - i)),
-                    "updatedAt": now,
-                }
+                new_user(
+                    name=f"Demo User {i}",
+                    email=f"demo{i}@example.com",
+                    role="user",
+                    password_hash=password_hash,
+                    created_at=now - timedelta(milliseconds=users - i),
+                    updated_at=now,
+                )
                 for i in range(1, users + 1)
             ],
             progress,
@@ -62,48 +68,47 @@ class SeedService:
         emails = [f"demo{i}@example.com" for i in range(1, users + 1)]
         ids = [
             str(doc["_id"])
-            for doc in await self._db["users"]
+            for doc in await self._db[USERS]
             .find({"email": {"$in": emails}}, {"_id": 1})
             .to_list(None)
         ]
         await self._add_missing(
-            self._db["profiles"],
-            "userId",
+            self._db[PROFILES],
+            USER_ID,
             [
-                {"userId": i, "bio": "Demo account.", "avatarUrl": None, "updatedAt": now}
+                new_profile(user_id=i, bio="Demo account.", avatar_url=None, updated_at=now)
                 for i in ids
             ],
             progress,
         )
         await self._add_missing(
-            self._db["posts"],
-            "key",
+            self._db[POSTS],
+            SEED_KEY,
             [
-                {
-                    "key": f"{user_id}/{n}",
-                    "authorId": user_id,
-                    "title": f"Demo post {n}",
-                    "content": f"Post number {n} of a demo user.",
-                    "createdAt": now - timedelta(minutes=n),
-                }
+                new_post(
+                    author_id=user_id,
+                    title=f"Demo post {n}",
+                    content=f"Post number {n} of a demo user.",
+                    created_at=now - timedelta(minutes=n),
+                    seed_key=f"{user_id}/{n}",
+                )
                 for user_id in ids
                 for n in range(1, posts_per_user + 1)
             ],
             progress,
         )
         await self._add_missing(
-            self._db["products"],
+            self._db[PRODUCTS],
             "name",
             [
-                {
-                    "name": f"Demo product {i}",
-                    "category": CATEGORIES[i % categories],
-                    "price": round(1 + (i * 7919 % 10_000) / 100, 2),
-                    "description": f"Demo product number {i}.",
-                    "createdAt": now - timedelta(milliseconds=products - i),
-                    "createdMs": created_ms(now - timedelta(milliseconds=products - i)),
-                    "updatedAt": now,
-                }
+                new_product(
+                    name=f"Demo product {i}",
+                    category=CATEGORIES[i % categories],
+                    price=round(1 + (i * 7919 % 10_000) / 100, 2),
+                    description=f"Demo product number {i}.",
+                    created_at=now - timedelta(milliseconds=products - i),
+                    updated_at=now,
+                )
                 for i in range(1, products + 1)
             ],
             progress,

@@ -10,16 +10,9 @@ from msgspec import UNSET
 from pymongo.errors import DuplicateKeyError
 
 from gateway.auth import Passwords
-from gateway.db import (
-    Database,
-    created_ms,
-    find_one,
-    id_filter,
-    parse_oid,
-    per_key,
-    stamped,
-    utcnow,
-)
+from gateway.db import Database, find_one, id_filter, parse_oid, per_key, stamped, utcnow
+from gateway.documents import users
+from gateway.documents.users import new_user
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.models import PostOut, ProfileOut, User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import (
@@ -66,7 +59,7 @@ class UserService:
         limits: Limits,
         cursors: CursorCodec,
     ) -> None:
-        self._users = db["users"]
+        self._users = db[users.COLLECTION]
         self._cursors = cursors
         self._passwords = passwords
         self._posts = posts
@@ -144,17 +137,13 @@ class UserService:
             raise Forbidden("Only an admin can set role")
         if await self._users.find_one({"email": data.email}, {"_id": 1}):
             raise Conflict(EMAIL_TAKEN)
-        now = utcnow()
-        doc: dict[str, Any] = {
-            "name": data.name,
-            "email": data.email,
-            "role": "user" if data.role is UNSET else data.role,
-            "passwordHash": await self._passwords.hash(data.password),
-            "passwordVersion": 0,
-            "createdAt": now,
-            "createdMs": created_ms(now),
-            "updatedAt": now,
-        }
+        doc = new_user(
+            name=data.name,
+            email=data.email,
+            role="user" if data.role is UNSET else data.role,
+            password_hash=await self._passwords.hash(data.password),
+            created_at=utcnow(),
+        )
         try:
             result = await self._users.insert_one(doc)
         except DuplicateKeyError:

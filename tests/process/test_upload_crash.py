@@ -16,8 +16,8 @@ import msgspec
 from pymongo import AsyncMongoClient, MongoClient
 
 from gateway.app import create_app
+from gateway.documents.file_paths import COLLECTION as CLAIMS
 from gateway.embedded import EmbeddedServer
-from gateway.files import CLAIMS
 from gateway.services import Services
 from tests.conftest import make_user, running
 from tests.live import gateway_env, live_gateway

@@ -11,7 +11,7 @@ import asyncio
 import os
 from collections import Counter
 
-from gateway.files import CLAIMS
+from gateway.documents.file_paths import COLLECTION as CLAIMS
 from tests.conftest import make_user
 
 RACERS = 32

@@ -17,7 +17,8 @@ async def test_upload_and_download(client, alice):
     response = await _put(client, alice, "docs/readme.txt")
     assert response.status_code == 201
     meta = response.json()
-    assert set(meta) == {"path", "name", "size", "contentType", "url", "createdAt"}
+    assert list(meta) == ["path", "name", "size", "contentType", "url", "createdAt"]
+    assert response.headers["location"] == meta["url"]
     assert meta["path"] == "docs/readme.txt"
     assert (meta["name"], meta["size"], meta["contentType"]) == ("readme.txt", 11, "text/plain")
     assert meta["url"] == "/api/files/docs/readme.txt"
@@ -45,8 +46,10 @@ async def test_empty_file(client, alice):
 
 
 async def test_unicode_name_download_header(client, alice):
-    assert (await _put(client, alice, "été/naïve file.txt")).status_code == 201
-    response = await client.get("/api/files/%C3%A9t%C3%A9/na%C3%AFve%20file.txt")
+    uploaded = await _put(client, alice, "été/naïve file.txt")
+    assert uploaded.status_code == 201
+    assert uploaded.json()["url"] == "/api/files/%C3%A9t%C3%A9/na%C3%AFve%20file.txt"
+    response = await client.get(uploaded.json()["url"])
     assert response.status_code == 200
     disposition = response.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="na_ve file.txt"')

@@ -7,6 +7,8 @@ import asyncio
 import pytest
 
 from gateway.db import utcnow
+from gateway.documents.file_paths import COLLECTION as CLAIMS
+from gateway.documents.gridfs import CHUNK_SIZE
 from gateway.errors import (
     Conflict,
     Forbidden,
@@ -15,7 +17,8 @@ from gateway.errors import (
     RequestTimeout,
     ValidationFailed,
 )
-from gateway.files import CHUNK_SIZE, CLAIMS, FileStore, check_path, sniff_image
+from gateway.gridfs_store import FileStore
+from gateway.services.file_rules import check_path, may_hold_file, sniff_image
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -254,14 +257,17 @@ async def test_files_stored_before_claims_are_adopted(driver_db):
     }
     await driver_db["fs.files"].insert_one(legacy)
     await driver_db["fs.chunks"].insert_one({"files_id": "legacy-file-id", "n": 0, "data": b"abc"})
+    # A name the path rules refuse is no path: that file stays unclaimed.
+    await driver_db["fs.files"].insert_one({**legacy, "_id": "bad-name-id", "filename": "a//b"})
     with pytest.raises(NotFound):
         await store.get("old/notes.txt")  # invisible without a claim
     uploaded = await store.save(
         "new/a.bin", _chunks(b"xyz"), content_type="application/octet-stream",
         owner_id="me", max_bytes=10,
     )  # fmt: skip
-    assert await store.adopt_unclaimed(batch=1) == 1  # the new file has its claim already
-    assert await store.adopt_unclaimed() == 0  # idempotent
+    assert await store.adopt_unclaimed(may_hold_file, batch=1) == 1  # new/a.bin has its claim
+    assert await store.adopt_unclaimed(may_hold_file) == 0  # idempotent
+    assert await driver_db[CLAIMS].find_one({"_id": "a//b"}) is None
     meta, stream = await store.stream("old/notes.txt")
     assert (meta.size, b"".join([part async for part in stream])) == (3, b"abc")
     assert (await store.get("new/a.bin")).size == uploaded.size

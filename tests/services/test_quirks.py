@@ -15,7 +15,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from gateway.db import PerKey, count, created_ms, is_embedded, per_key, stamped, utcnow
-from gateway.files import CLAIMS
+from gateway.documents.file_paths import COLLECTION as CLAIMS
 from gateway.models import PostCreate, ProductCreate, ProductUpdate
 from gateway.services import Actor
 from tests.conftest import OPERATOR

@@ -1,17 +1,18 @@
-"""File storage, written once: path rules, size limits, type sniffing, streaming GridFS.
+"""File storage: streaming GridFS, with a claim per path. It knows files, not policy.
 
-Files are stored as standard GridFS (``fs.files`` + ``fs.chunks``), written and
-read here chunk by chunk so memory stays flat whatever the file size. Reads go
-in bounded windows of chunk numbers (``n`` ranges), because the embedded
-server ignores ``batchSize`` and would otherwise return a whole file in one
-message. File ids are strings (see ``gateway.db`` on references).
+Files are stored as standard GridFS (``fs.files`` + ``fs.chunks``, see
+``gateway.documents.gridfs``), written and read here chunk by chunk so memory
+stays flat whatever the file size. Reads go in bounded windows of chunk
+numbers (``n`` ranges), because the embedded server ignores ``batchSize`` and
+would otherwise return a whole file in one message.
 
 The operations are the ones PyMongo's own GridFS uses (insert chunks then the
 file document; find chunks by ``files_id`` and ``n``; delete chunks by
 ``files_id`` and the file document by ``_id``), because the embedded server
 emulates GridFS collections and answers only those. Which file a path holds,
 and whether it is finished, is kept beside GridFS in ``file_paths`` (see
-``FileStore``), not in ``fs.files``.
+``FileStore``), not in ``fs.files``. Which paths, types and sizes are allowed
+is the file service's to say (``gateway.services.files``).
 """
 
 from __future__ import annotations
@@ -19,119 +20,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import unicodedata
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
-from urllib.parse import quote, unquote_to_bytes
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from gateway.db import Database, as_utc, utcnow
-from gateway.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    PayloadTooLarge,
-    RequestTimeout,
-    ValidationFailed,
-)
-from gateway.models import FileMeta
+from gateway.documents import file_paths, gridfs
+from gateway.documents.file_paths import DELETING, READY, UPLOADING, new_claim
+from gateway.documents.gridfs import CHUNK_SIZE, new_chunk, new_file
+from gateway.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RequestTimeout
+from gateway.models import StoredFile
 
-__all__ = [
-    "CHUNK_SIZE",
-    "CLAIMS",
-    "SWEEP_BATCH",
-    "FileStore",
-    "check_path",
-    "file_url",
-    "read_chunks",
-    "sniff_image",
-]
+__all__ = ["SWEEP_BATCH", "FileStore"]
 
-CHUNK_SIZE = 255 * 1024  # the GridFS default
-CLAIMS = "file_paths"  # one document per path: see FileStore
-UPLOADING, READY, DELETING = "uploading", "ready", "deleting"
 HEARTBEAT_S = 10.0  # how often a running upload refreshes its claim
 SWEEP_BATCH = 100  # claims one sweep looks at, at most
 SWEPT = "Upload abandoned: it stalled past the sweeper's limit"
 WINDOW = 4  # chunks per read query: ~1 MiB in flight at most
-MAX_PATH = 1024
-
-_IMAGE_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
-IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif"}
-SNIFF_BYTES = 8
 
 
-def check_path(path: str | bytes) -> str:
-    """Return the file path, or refuse it: the one place the path rules live.
-
-    ``bytes`` are a path as it came in a URL, percent-escapes and all (REST reads
-    it from the raw request line, because the framework's decoded path has
-    already merged doubled slashes, dropped a trailing one and turned bad
-    escapes into U+FFFD); ``str`` is a path as given (GraphQL). Nothing is
-    normalised: a path that would need it is refused, so one stored file has
-    exactly one spelling.
-
-    Raises:
-        ValidationFailed: escapes that do not decode as UTF-8, too long, or a
-            segment empty, ``.``, ``..``, with a backslash, a control character
-            or a lone surrogate (which no UTF-8 text holds).
-    """
-    if isinstance(path, bytes):
-        try:
-            path = unquote_to_bytes(path).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationFailed(
-                "Invalid file path", ["path: percent-escapes must decode as UTF-8"]
-            ) from None
-    if not path or len(path) > MAX_PATH:
-        raise ValidationFailed("Invalid file path", [f"path: 1 to {MAX_PATH} characters"])
-    for segment in path.split("/"):
-        if (
-            segment in {"", ".", ".."}
-            or "\\" in segment
-            or any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in segment)
-        ):
-            raise ValidationFailed("Invalid file path", [f"path: invalid segment {segment!r}"])
-    return path
-
-
-def file_url(path: str) -> str:
-    return "/api/files/" + quote(path, safe="/")
-
-
-def sniff_image(head: bytes) -> str | None:
-    """The image type the bytes show (JPEG, PNG, GIF), whatever the client claimed."""
-    for signature, media_type in _IMAGE_SIGNATURES:
-        if head.startswith(signature):
-            return media_type
-    return None
-
-
-class SupportsAsyncRead(Protocol):
-    async def read(self, size: int = -1) -> bytes: ...
-
-
-async def read_chunks(source: SupportsAsyncRead, size: int = 64 * 1024) -> AsyncIterator[bytes]:
-    """Adapt an uploaded file (Litestar's ``UploadFile``, Strawberry's ``Upload``) to chunks."""
-    while piece := await source.read(size):
-        yield piece
-
-
-def _meta(doc: dict[str, Any]) -> FileMeta:
+def _stored(doc: dict[str, Any]) -> StoredFile:
     metadata = doc.get("metadata") or {}
-    return FileMeta(
+    return StoredFile(
         path=doc["filename"],
         name=doc["filename"].rsplit("/", 1)[-1],
         size=int(doc["length"]),
         content_type=metadata.get("contentType", "application/octet-stream"),
-        url=file_url(doc["filename"]),
         created_at=as_utc(doc["uploadDate"]),
     )
 
@@ -161,13 +77,13 @@ class FileStore:
     """
 
     def __init__(self, db: Database) -> None:
-        self._files = db["fs.files"]
-        self._chunks = db["fs.chunks"]
-        self._claims = db[CLAIMS]
+        self._files = db[gridfs.FILES]
+        self._chunks = db[gridfs.CHUNKS]
+        self._claims = db[file_paths.COLLECTION]
 
-    async def get(self, path: str) -> FileMeta:
+    async def get(self, path: str) -> StoredFile:
         """Raises: NotFound: no file at ``path``."""
-        return _meta(await self._file_doc(path))
+        return _stored(await self._file_doc(path))
 
     async def _ready_claim(self, path: str) -> dict[str, Any]:
         """The claim of the finished file at ``path``; one still uploading is not there yet.
@@ -196,7 +112,7 @@ class FileStore:
         content_type: str,
         owner_id: str,
         max_bytes: int,
-    ) -> FileMeta:
+    ) -> StoredFile:
         """Claim ``path``, stream ``chunks`` into GridFS, then mark the claim ready; all or nothing.
 
         Raises:
@@ -208,20 +124,20 @@ class FileStore:
         claim = {"_id": path, "fileId": file_id}
         try:
             await self._claims.insert_one(
-                {**claim, "state": UPLOADING, "ownerId": owner_id, "aliveMs": _now_ms()}
+                new_claim(path, file_id, owner_id=owner_id, state=UPLOADING, alive_ms=_now_ms())
             )
         except DuplicateKeyError:
             raise Conflict("A file already exists at this path") from None
         try:
             size = await self._write_chunks(claim, chunks, max_bytes)
-            doc = {
-                "_id": file_id,
-                "length": size,
-                "chunkSize": CHUNK_SIZE,
-                "uploadDate": utcnow(),
-                "filename": path,
-                "metadata": {"contentType": content_type, "ownerId": owner_id},
-            }
+            doc = new_file(
+                file_id=file_id,
+                path=path,
+                length=size,
+                content_type=content_type,
+                owner_id=owner_id,
+                uploaded_at=utcnow(),
+            )
             try:
                 await self._files.insert_one(doc)
             except DuplicateKeyError:
@@ -238,7 +154,7 @@ class FileStore:
             # "uploading" and the sweeper removes it all later.
             await asyncio.shield(self._abandon(claim))
             raise
-        return _meta(doc)
+        return _stored(doc)
 
     async def _write_chunks(
         self, claim: dict[str, str], chunks: AsyncIterator[bytes], max_bytes: int
@@ -254,16 +170,14 @@ class FileStore:
                 raise PayloadTooLarge(f"File too large (limit {max_bytes} bytes)")
             buffer += piece
             while len(buffer) >= CHUNK_SIZE:
-                await self._chunks.insert_one(
-                    {"files_id": file_id, "n": n, "data": bytes(buffer[:CHUNK_SIZE])}
-                )
+                await self._chunks.insert_one(new_chunk(file_id, n, bytes(buffer[:CHUNK_SIZE])))
                 del buffer[:CHUNK_SIZE]
                 n += 1
             if time.monotonic() - refreshed >= HEARTBEAT_S:
                 await self._refresh(claim)
                 refreshed = time.monotonic()
         if buffer or n == 0:
-            await self._chunks.insert_one({"files_id": file_id, "n": n, "data": bytes(buffer)})
+            await self._chunks.insert_one(new_chunk(file_id, n, bytes(buffer)))
         return size
 
     async def _refresh(self, claim: dict[str, str]) -> None:
@@ -285,14 +199,14 @@ class FileStore:
         await self._chunks.delete_many({"files_id": file_id})
         await self._files.delete_one({"_id": file_id})
 
-    async def stream(self, path: str) -> tuple[FileMeta, AsyncIterator[bytes]]:
+    async def stream(self, path: str) -> tuple[StoredFile, AsyncIterator[bytes]]:
         """The file's metadata and an iterator over its bytes, a window of chunks at a time.
 
         Raises:
             NotFound: no file at ``path``.
         """
         doc = await self._file_doc(path)
-        return _meta(doc), self._read(doc["_id"], int(doc["length"]), int(doc["chunkSize"]))
+        return _stored(doc), self._read(doc["_id"], int(doc["length"]), int(doc["chunkSize"]))
 
     async def _read(self, file_id: Any, length: int, chunk_size: int) -> AsyncIterator[bytes]:
         total = -(-length // chunk_size) if length else 0
@@ -368,8 +282,11 @@ class FileStore:
                 swept += 1
         return swept
 
-    async def adopt_unclaimed(self, batch: int = SWEEP_BATCH) -> int:
-        """Give each file stored before claims existed a ready claim, so it stays visible.
+    async def adopt_unclaimed(
+        self, may_hold: Callable[[str], bool], batch: int = SWEEP_BATCH
+    ) -> int:
+        """Give each file stored before claims existed a ready claim, so it stays visible:
+        each whose name is a path the caller says ``may_hold`` a file.
 
         Idempotent, and safe beside live uploads and other processes: a path
         already claimed (a file, an upload in progress) refuses the insert.
@@ -381,15 +298,15 @@ class FileStore:
             docs = await self._files.find({}).sort("_id", 1).skip(seen).limit(batch).to_list(None)
             seen += len(docs)
             for doc in docs:
-                if not _adoptable(doc):
+                if not _named(doc) or not may_hold(doc["filename"]):
                     continue
-                claim = {
-                    "_id": doc["filename"],
-                    "fileId": doc["_id"],
-                    "ownerId": (doc.get("metadata") or {}).get("ownerId"),
-                    "state": READY,
-                    "aliveMs": 0,
-                }
+                claim = new_claim(
+                    doc["filename"],
+                    doc["_id"],
+                    owner_id=(doc.get("metadata") or {}).get("ownerId"),
+                    state=READY,
+                    alive_ms=0,
+                )
                 with contextlib.suppress(DuplicateKeyError):
                     await self._claims.insert_one(claim)
                     adopted += 1
@@ -397,16 +314,10 @@ class FileStore:
                 return adopted
 
 
-def _adoptable(doc: dict[str, Any]) -> bool:
-    """Whether a GridFS file document names a file a path can hold (the embedded server
+def _named(doc: dict[str, Any]) -> bool:
+    """Whether a GridFS file document is a whole file with a name (the embedded server
     also lists chunks whose file document is missing, under no name)."""
-    filename = doc.get("filename")
-    if not isinstance(filename, str) or "length" not in doc:
-        return False
-    try:
-        return check_path(filename) == filename
-    except ValidationFailed:
-        return False
+    return isinstance(doc.get("filename"), str) and "length" in doc
 
 
 def _now_ms() -> int:
