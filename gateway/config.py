@@ -88,6 +88,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     multipart_max_parts: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 16
     # Seconds a client may leave a request body stalled before a 408.
     body_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
+    # Seconds shared caches may keep a product read (the same for every caller).
+    cache_max_age: Annotated[int, msgspec.Meta(ge=0, le=86400)] = 10
     # Shared rate-limit counters for many gateway processes; in memory when unset.
     redis_url: str | None = None
     rate_login_ip: Rate = "30/60"

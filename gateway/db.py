@@ -338,6 +338,17 @@ async def _ensure_indexes(db: Database) -> None:
         [IndexModel([("state", ASCENDING), ("aliveMs", ASCENDING)])]
     )
     await db["contact_messages"].create_indexes([IndexModel([("createdAt", DESCENDING)])])
+    await _version_unversioned(db)
+
+
+async def _version_unversioned(db: Database) -> None:
+    """Give the users and products stored before records had versions their first one.
+
+    Idempotent, and safe with several processes starting at once: each sets the same
+    value on the records that still lack it.
+    """
+    for name in ("users", "products"):
+        await db[name].update_many({"version": {"$exists": False}}, {"$set": {"version": 1}})
 
 
 def as_utc(value: datetime | str) -> datetime:
@@ -348,8 +359,13 @@ def as_utc(value: datetime | str) -> datetime:
 
 
 def stamped(update: Document) -> Document:
-    """``update`` that also sets ``updatedAt`` to the server's time."""
-    return {**update, "$currentDate": {"updatedAt": True}}
+    """``update`` that also raises the record's ``version`` by one and sets ``updatedAt``
+    to the server's time, in the same write (a record without a ``version`` yet gets 1)."""
+    return {
+        **update,
+        "$inc": {**update.get("$inc", {}), "version": 1},
+        "$currentDate": {"updatedAt": True},
+    }
 
 
 def created_ms(when: datetime) -> int:

@@ -34,6 +34,20 @@ __all__ = ["CONTACT_RECEIVED", "Mutation"]
 
 CONTACT_RECEIVED = "Contact form submitted successfully"
 
+# The record's ``version`` a change or deletion is based on (described in each mutation's
+# description: an argument's own description would break the contracted one-line SDL).
+ExpectedVersion = int | None
+_IF_UNCHANGED = (
+    " With `expectedVersion`, only if the record is still at that `version`: otherwise "
+    "nothing is written and the answer is CONFLICT."
+)
+
+
+def _expected(version: int | None) -> frozenset[int] | None:
+    """The versions a write accepts (None: any), as the services take them; an argument
+    left out (UNSET: no default shows in the SDL) or null sets no condition."""
+    return frozenset((version,)) if isinstance(version, int) else None
+
 
 def _file_part(file: Upload) -> UploadFile:
     """The uploaded file, or bad input when the variable came as JSON, not as a file part."""
@@ -64,15 +78,25 @@ class Mutation:
         )
         return (await users_of(info, [user]))[0]
 
-    @mutation("Change a user: themself, or anyone for an admin.")
-    async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> UserType:
+    @mutation("Change a user: themself, or anyone for an admin." + _IF_UNCHANGED)
+    async def update_user(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateUserInput,
+        expected_version: ExpectedVersion = strawberry.UNSET,
+    ) -> UserType:
         services, actor = info.context.services, info.context.actor
-        user = await services.users.update(actor, id, input.to_model())
+        user = await services.users.update(actor, id, input.to_model(), _expected(expected_version))
         return (await users_of(info, [user]))[0]
 
-    @mutation("Delete a user with their posts and profile.")
-    async def delete_user(self, info: Info, id: strawberry.ID) -> bool:
-        await info.context.services.users.delete(info.context.actor, id)
+    @mutation("Delete a user with their posts and profile." + _IF_UNCHANGED)
+    async def delete_user(
+        self, info: Info, id: strawberry.ID, expected_version: ExpectedVersion = strawberry.UNSET
+    ) -> bool:
+        await info.context.services.users.delete(
+            info.context.actor, id, _expected(expected_version)
+        )
         return True
 
     @mutation("Add a product (admin).")
@@ -80,16 +104,27 @@ class Mutation:
         services, actor = info.context.services, info.context.actor
         return ProductType.from_model(await services.products.create(actor, input.to_model()))
 
-    @mutation("Change a product (admin).")
+    @mutation("Change a product (admin)." + _IF_UNCHANGED)
     async def update_product(
-        self, info: Info, id: strawberry.ID, input: UpdateProductInput
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateProductInput,
+        expected_version: ExpectedVersion = strawberry.UNSET,
     ) -> ProductType:
         services, actor = info.context.services, info.context.actor
-        return ProductType.from_model(await services.products.update(actor, id, input.to_model()))
+        product = await services.products.update(
+            actor, id, input.to_model(), _expected(expected_version)
+        )
+        return ProductType.from_model(product)
 
-    @mutation("Delete a product (admin).")
-    async def delete_product(self, info: Info, id: strawberry.ID) -> bool:
-        await info.context.services.products.delete(info.context.actor, id)
+    @mutation("Delete a product (admin)." + _IF_UNCHANGED)
+    async def delete_product(
+        self, info: Info, id: strawberry.ID, expected_version: ExpectedVersion = strawberry.UNSET
+    ) -> bool:
+        await info.context.services.products.delete(
+            info.context.actor, id, _expected(expected_version)
+        )
         return True
 
     @mutation("Write a post as the caller.")

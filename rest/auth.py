@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from litestar import Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.openapi import ResponseSpec
 
 from gateway.http import ActorDep, ServicesDep, client_address
@@ -33,6 +34,8 @@ class ProtectedData(TypedDict):
 
 
 _CREDENTIALS = json_body(Credentials, "The account's email and password.")
+# Tokens and their claims are never kept by any cache (errors neither: rest/errors.py).
+_NO_STORE = CacheControlHeader(no_store=True)
 
 
 @post(
@@ -42,6 +45,7 @@ _CREDENTIALS = json_body(Credentials, "The account's email and password.")
     description="Answers a token for `Authorization: Bearer <token>`. Unknown emails and wrong "
     'passwords get the same 401, `{"error": "Invalid credentials"}`.',
     tags=["auth"],
+    cache_control=_NO_STORE,
     responses={200: ResponseSpec(LoginResult, description="Logged in.", generate_examples=False)},
     operation_class=operation(body=_CREDENTIALS, errors=(400, 401, 408, 413, 415, 429, 503)),
 )
@@ -58,6 +62,7 @@ async def login(request: Request[Any, Any, Any], services: ServicesDep) -> dict[
     description="Answers the token's claims: `sub` (the user's id), `role`, `iat`, `exp` and "
     "`pwv` (the password version it was issued for).",
     tags=["auth"],
+    cache_control=_NO_STORE,
     security=SIGNED_IN,
     operation_class=operation(errors=(401, 503)),
 )

@@ -12,10 +12,12 @@ from litestar.exceptions import HTTPException, ValidationException
 from gateway.errors import (
     ContactInvalid,
     GatewayError,
+    PreconditionFailed,
     Unavailable,
     to_gateway_error,
 )
 from gateway.http import AnyRequest, http_status
+from rest.caching import NO_STORE
 
 __all__ = ["exception_handlers"]
 
@@ -26,12 +28,14 @@ def gateway_error_response(exc: GatewayError) -> Response[Any]:
     body: dict[str, Any]
     if isinstance(exc, ContactInvalid):
         body = {"errors": exc.details or [exc.message]}
+    elif isinstance(exc, PreconditionFailed):
+        body = {"error": "Precondition failed", "details": [exc.message]}
     else:
         body = {"error": exc.message}
         details = getattr(exc, "details", None)
         if details:
             body["details"] = details
-    return Response(body, status_code=exc.status_code, headers=exc.headers)
+    return Response(body, status_code=exc.status_code, headers={**exc.headers, **NO_STORE})
 
 
 def _http_exception(_: AnyRequest, exc: HTTPException) -> Response[Any]:
@@ -42,7 +46,7 @@ def _http_exception(_: AnyRequest, exc: HTTPException) -> Response[Any]:
             for item in exc.extra
             if isinstance(item, dict)
         ]
-    return Response(body, status_code=http_status(exc), headers=exc.headers or {})
+    return Response(body, status_code=http_status(exc), headers={**(exc.headers or {}), **NO_STORE})
 
 
 def _gateway_error(_: AnyRequest, exc: GatewayError) -> Response[Any]:
@@ -60,7 +64,7 @@ def _unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
     if request.app.state.settings.is_development:
         body["message"] = f"{type(exc).__name__}: {exc}"
         body["stack"] = traceback.format_exception(exc)
-    return Response(body, status_code=500)
+    return Response(body, status_code=500, headers=NO_STORE)
 
 
 exception_handlers: dict[Any, Any] = {

@@ -10,7 +10,9 @@ from litestar.params import FromPath
 from gateway.http import ActorDep, ServicesDep
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import page_params
+from gateway.record_validators import of_page, of_product
 from rest._http import plain_query, read_json
+from rest.caching import conditional, expected, shared
 from rest.openapi import (
     LOCATION,
     PAGE,
@@ -57,12 +59,14 @@ class ProductController(Controller):
             parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT)], errors=(400, 503)
         ),
     )
-    async def list_products(self, request: AnyRequest, services: ServicesDep) -> ProductPage:
+    async def list_products(
+        self, request: AnyRequest, services: ServicesDep
+    ) -> Response[ProductPage]:
         query = plain_query(request, "category", "page", "limit")
         page = await services.products.page(
             query["category"], page_params(query["page"], query["limit"], DEFAULT_LIMIT)
         )
-        return {
+        body: ProductPage = {
             "products": page.items,
             "pagination": {
                 "page": page.page,
@@ -71,6 +75,8 @@ class ProductController(Controller):
                 "pages": page.pages,
             },
         }
+        validators = of_page(page.items, query["category"], page.page, page.limit, page.total)
+        return conditional(request, body, validators, shared(request), by_date=False)
 
     @post(
         "/",
@@ -94,8 +100,11 @@ class ProductController(Controller):
         summary="Read a product",
         operation_class=operation(parameters=[_PRODUCT_ID], errors=(404, 503)),
     )
-    async def get_product(self, services: ServicesDep, product_id: FromPath[str]) -> Product:
-        return await services.products.get(product_id)
+    async def get_product(
+        self, request: AnyRequest, services: ServicesDep, product_id: FromPath[str]
+    ) -> Response[Product]:
+        product = await services.products.get(product_id)
+        return conditional(request, product, of_product(product), shared(request))
 
     @put(
         "/{product_id:str}",
@@ -108,9 +117,10 @@ class ProductController(Controller):
     )
     async def update_product(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
-    ) -> Product:
+    ) -> Response[Product]:
         data = await read_json(request, ProductUpdate)
-        return await services.products.update(actor, product_id, data)
+        product = await services.products.update(actor, product_id, data, expected(request))
+        return Response(product, headers=of_product(product).headers())
 
     @delete(
         "/{product_id:str}",
@@ -120,6 +130,6 @@ class ProductController(Controller):
         operation_class=operation(parameters=[_PRODUCT_ID], errors=(401, 403, 404, 503)),
     )
     async def delete_product(
-        self, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
     ) -> None:
-        await services.products.delete(actor, product_id)
+        await services.products.delete(actor, product_id, expected(request))

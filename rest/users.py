@@ -13,7 +13,10 @@ from gateway.errors import ValidationFailed
 from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import OffsetPage, page_params
+from gateway.record_validators import of_page, of_user
+from gateway.services import Actor, Services
 from rest._http import plain_query, read_json
+from rest.caching import PRIVATE, conditional, expected
 from rest.openapi import (
     LOCATION,
     OPTIONAL_TOKEN,
@@ -66,6 +69,15 @@ def _legacy_id(request: AnyRequest) -> str:
     return user_id
 
 
+async def _update(
+    request: AnyRequest, services: Services, actor: Actor | None, user_id: str
+) -> Response[User]:
+    """Both forms of ``PUT``: the changed user, with its new validators."""
+    data = await read_json(request, UserUpdate)
+    user = await services.users.update(actor, user_id, data, expected(request))
+    return Response(user, headers={**of_user(user).headers(), **PRIVATE})
+
+
 class UserController(Controller):
     path = "/api/users"
     tags = ("users",)
@@ -88,12 +100,17 @@ class UserController(Controller):
         page = await services.users.page(
             actor, page_params(query["page"], query["limit"], DEFAULT_LIMIT)
         )
-        return Response(
+        validators = of_page(page.items, page.page, page.limit, page.total)
+        return conditional(
+            request,
             page.items,
+            validators,
+            PRIVATE,
             headers={
                 "X-Total-Count": str(page.total),
                 "Link": _link_header(request.url.path, page),
             },
+            by_date=False,
         )
 
     @post(
@@ -127,9 +144,8 @@ class UserController(Controller):
     )
     async def update_user_legacy(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
-    ) -> User:
-        user_id = _legacy_id(request)
-        return await services.users.update(actor, user_id, await read_json(request, UserUpdate))
+    ) -> Response[User]:
+        return await _update(request, services, actor, _legacy_id(request))
 
     @delete(
         "/",
@@ -141,7 +157,7 @@ class UserController(Controller):
     async def delete_user_legacy(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
     ) -> None:
-        await services.users.delete(actor, _legacy_id(request))
+        await services.users.delete(actor, _legacy_id(request), expected(request))
 
     @get(
         "/{user_id:str}",
@@ -151,9 +167,10 @@ class UserController(Controller):
         operation_class=operation(parameters=[_USER_ID], errors=(401, 404, 503)),
     )
     async def get_user(
-        self, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
-    ) -> UserDetail:
-        return await services.users.detail(actor, user_id)
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
+    ) -> Response[UserDetail]:
+        user, validators = await services.users.detail(actor, user_id)
+        return conditional(request, user, validators, PRIVATE)
 
     @put(
         "/{user_id:str}",
@@ -168,8 +185,8 @@ class UserController(Controller):
     )
     async def update_user(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
-    ) -> User:
-        return await services.users.update(actor, user_id, await read_json(request, UserUpdate))
+    ) -> Response[User]:
+        return await _update(request, services, actor, user_id)
 
     @delete(
         "/{user_id:str}",
@@ -179,6 +196,6 @@ class UserController(Controller):
         operation_class=operation(parameters=[_USER_ID], errors=(401, 403, 404, 503)),
     )
     async def delete_user(
-        self, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
     ) -> None:
-        await services.users.delete(actor, user_id)
+        await services.users.delete(actor, user_id, expected(request))

@@ -56,6 +56,10 @@ class RelationContext(Protocol):
     def loaders(self) -> RelationLoaders: ...
 
 
+_VERSION = (
+    "1 when created, one more at every change: give it as `expectedVersion` to a change "
+    "or deletion, which then fails with CONFLICT if the record changed since."
+)
 RelationInfo = strawberry.Info[RelationContext, None]
 AnyInfo = strawberry.Info[Any, Any]  # any resolver's: its context has ``loaders``
 
@@ -80,6 +84,7 @@ class UserType:
     role: str = strawberry.field(description="The role: user or admin.")
     created_at: datetime
     updated_at: datetime
+    version: int = strawberry.field(description=_VERSION)
     # Loaded by ``users_of`` when the query selects them, ``NOT_LOADED`` otherwise.
     posts: list[PostType] = strawberry.field(
         description="The user's posts, newest first, at most 100."
@@ -113,6 +118,7 @@ async def users_of(info: AnyInfo, users: Sequence[User], *paths: Path) -> list[U
             role=user.role,
             created_at=user.created_at,
             updated_at=user.updated_at,
+            version=user.version,
             posts=NOT_LOADED if posts_of is None else list(map(PostType.from_model, posts_of[n])),
             profile=NOT_LOADED if profile_of is None else _profile(profile_of[n]),
         )
@@ -172,6 +178,7 @@ class ProductType:
     description: str | None
     created_at: datetime
     updated_at: datetime
+    version: int = strawberry.field(description=_VERSION)
 
     @classmethod
     def from_model(cls, product: Product) -> ProductType:
@@ -183,6 +190,7 @@ class ProductType:
             description=product.description,
             created_at=product.created_at,
             updated_at=product.updated_at,
+            version=product.version,
         )
 
 

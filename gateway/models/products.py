@@ -73,3 +73,4 @@ class Product(Output):
     description: str | None
     created_at: datetime
     updated_at: datetime
+    version: int

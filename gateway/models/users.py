@@ -86,6 +86,7 @@ class User(Output):
     role: Role
     created_at: datetime
     updated_at: datetime
+    version: int
     email: str | UnsetType = UNSET
 
 

@@ -8,7 +8,7 @@ from msgspec import UNSET
 from pymongo import ReturnDocument
 
 from gateway.db import Database, id_filter, stamped, utcnow
-from gateway.documents import products
+from gateway.documents import FIRST_VERSION, products
 from gateway.documents.products import new_product
 from gateway.errors import NotFound
 from gateway.models import Product, ProductCreate, ProductUpdate
@@ -23,6 +23,7 @@ from gateway.pagination import (
     offset_page,
 )
 from gateway.services.policy import Actor, require_admin
+from gateway.services.versions import Expected, refusal, version_filter
 
 __all__ = ["PRODUCT_NOT_FOUND", "ProductService", "SortField"]
 
@@ -46,6 +47,7 @@ def to_product(doc: dict[str, Any]) -> Product:
         description=doc.get("description"),
         created_at=doc["createdAt"],
         updated_at=doc["updatedAt"],
+        version=doc.get("version", FIRST_VERSION),
     )
 
 
@@ -106,10 +108,20 @@ class ProductService:
         doc["_id"] = (await self._products.insert_one(doc)).inserted_id
         return to_product(doc)
 
-    async def update(self, actor: Actor | None, product_id: str, data: ProductUpdate) -> Product:
-        """Raises: Unauthenticated, Forbidden (not an admin), NotFound."""
+    async def update(
+        self,
+        actor: Actor | None,
+        product_id: str,
+        data: ProductUpdate,
+        expected: Expected = None,
+    ) -> Product:
+        """Change the product if it is at one of the ``expected`` versions (any, if None).
+
+        Raises: Unauthenticated, Forbidden (not an admin), NotFound, PreconditionFailed.
+        """
         require_admin(actor)
-        query = id_filter(product_id, "Product")
+        by_id = id_filter(product_id, "Product")
+        query = {**by_id, **version_filter(expected)}
         changes = {
             field: getattr(data, field)
             for field in ("name", "category", "price", "description")
@@ -122,12 +134,16 @@ class ProductService:
         else:
             doc = await self._products.find_one(query)
         if doc is None:
-            raise NotFound(PRODUCT_NOT_FOUND)
+            raise await refusal(self._products, by_id, expected, PRODUCT_NOT_FOUND)
         return to_product(doc)
 
-    async def delete(self, actor: Actor | None, product_id: str) -> None:
-        """Raises: Unauthenticated, Forbidden (not an admin), NotFound."""
+    async def delete(self, actor: Actor | None, product_id: str, expected: Expected = None) -> None:
+        """Delete the product if it is at one of the ``expected`` versions (any, if None).
+
+        Raises: Unauthenticated, Forbidden (not an admin), NotFound, PreconditionFailed.
+        """
         require_admin(actor)
-        result = await self._products.delete_one(id_filter(product_id, "Product"))
+        by_id = id_filter(product_id, "Product")
+        result = await self._products.delete_one({**by_id, **version_filter(expected)})
         if result.deleted_count == 0:
-            raise NotFound(PRODUCT_NOT_FOUND)
+            raise await refusal(self._products, by_id, expected, PRODUCT_NOT_FOUND)

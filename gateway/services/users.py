@@ -10,8 +10,9 @@ from msgspec import UNSET
 from pymongo.errors import DuplicateKeyError
 
 from gateway.auth import Passwords
+from gateway.conditional import Validators
 from gateway.db import Database, find_one, id_filter, parse_oid, per_key, stamped, utcnow
-from gateway.documents import users
+from gateway.documents import FIRST_VERSION, users
 from gateway.documents.users import new_user
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.models import PostOut, ProfileOut, User, UserCreate, UserDetail, UserUpdate
@@ -26,9 +27,11 @@ from gateway.pagination import (
     offset_page,
 )
 from gateway.ratelimit import Limits
+from gateway.record_validators import of_detail
 from gateway.services.policy import Actor, require_self_or_admin, require_signed_in
 from gateway.services.posts import PostService, by_author
 from gateway.services.profiles import ProfileService, by_user
+from gateway.services.versions import Expected, refusal, version_filter
 
 __all__ = ["USER_NOT_FOUND", "UserService", "to_user"]
 
@@ -45,6 +48,7 @@ def to_user(doc: dict[str, Any], viewer: Actor | None) -> User:
         role=doc["role"],
         created_at=doc["createdAt"],
         updated_at=doc["updatedAt"],
+        version=doc.get("version", FIRST_VERSION),
         email=doc["email"] if viewer is not None and viewer.may_see(user_id) else UNSET,
     )
 
@@ -93,27 +97,44 @@ class UserService:
         viewer = require_signed_in(actor)
         return to_user(await self._find(user_id), viewer)
 
-    async def detail(self, actor: Actor | None, user_id: str) -> UserDetail:
-        """The user with their newest posts and profile (REST ``GET /api/users/ID``)."""
+    async def detail(self, actor: Actor | None, user_id: str) -> tuple[UserDetail, Validators]:
+        """The user with their newest posts and profile (REST ``GET /api/users/ID``), and
+        its validators, which change with the user, their posts and their profile."""
         user = await self.get(actor, user_id)
-        posts_of, profile_of = await self.relations([user.id], posts=True, profile=True)
-        posts, profile = posts_of[user.id], profile_of.get(user.id)
-        return UserDetail(**msgspec.structs.asdict(user), posts=posts, profile=profile)
+        post_docs, profile_docs = await self._relation_docs([user.id], posts=True, profile=True)
+        posts, profile = by_author([user.id], post_docs)[user.id], by_user(profile_docs)
+        stamp = next(
+            ((d.get("version", FIRST_VERSION), d["updatedAt"]) for d in profile_docs), None
+        )
+        validators = of_detail(
+            user, [p.id for p in posts], posts[0].created_at if posts else None, stamp
+        )
+        detail = UserDetail(
+            **msgspec.structs.asdict(user), posts=posts, profile=profile.get(user.id)
+        )
+        return detail, validators
 
     async def relations(
         self, user_ids: list[str], *, posts: bool, profile: bool
     ) -> tuple[dict[str, list[PostOut]], dict[str, ProfileOut]]:
         """The newest posts and the profile of each of ``user_ids``, in one query;
         a relation not asked for comes back empty."""
+        post_docs, profile_docs = await self._relation_docs(user_ids, posts=posts, profile=profile)
+        return (
+            by_author(user_ids, post_docs) if posts else {},
+            by_user(profile_docs) if profile else {},
+        )
+
+    async def _relation_docs(
+        self, user_ids: list[str], *, posts: bool, profile: bool
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The stored newest posts and profiles of ``user_ids``, in one query."""
         lookups = [
             *([self._posts.newest_by_author] if posts else []),
             *([self._profiles.of_user] if profile else []),
         ]
         found = await per_key(user_ids, *lookups)
-        return (
-            by_author(user_ids, found.pop(0)) if posts else {},
-            by_user(found.pop(0)) if profile else {},
-        )
+        return (found.pop(0) if posts else [], found.pop(0) if profile else [])
 
     async def get_many(self, actor: Actor | None, user_ids: Sequence[str]) -> dict[str, User]:
         """The users among ``user_ids`` that exist, in one query (for DataLoaders)."""
@@ -152,12 +173,15 @@ class UserService:
         # The answer to sign-up shows the email just given, whoever signs the new user up.
         return to_user(doc, _self_view(doc))
 
-    async def update(self, actor: Actor | None, user_id: str, data: UserUpdate) -> User:
-        """Partial update of name, email, password, and role (admin only).
+    async def update(
+        self, actor: Actor | None, user_id: str, data: UserUpdate, expected: Expected = None
+    ) -> User:
+        """Partial update of name, email, password, and role (admin only), if the user is
+        at one of the ``expected`` versions (any, if None).
 
         Raises:
             Unauthenticated, Forbidden (another user, or ``role`` from a non-admin),
-            NotFound, Conflict (email taken).
+            NotFound, Conflict (email taken), PreconditionFailed.
         """
         actor = require_signed_in(actor)
         query = await self._find(user_id, projection={"_id": 1})
@@ -180,27 +204,40 @@ class UserService:
             update["$inc"] = {"passwordVersion": 1}
         if changes:
             update["$set"] = changes
+        by_id = {"_id": query["_id"]}
+        conditional = {**by_id, **version_filter(expected)}
         if update:
             # update_one, not find_one_and_update: the embedded server's findAndModify
             # answers null instead of a duplicate-key error, which would turn the loser
             # of a race for an email into a 404 (docs: DESIGN.md, the database quirks).
             try:
-                result = await self._users.update_one({"_id": query["_id"]}, stamped(update))
+                result = await self._users.update_one(conditional, stamped(update))
             except DuplicateKeyError:
                 raise Conflict(EMAIL_TAKEN) from None
-            if result.matched_count == 0:  # deleted concurrently
-                raise NotFound(USER_NOT_FOUND)
+            if result.matched_count == 0:  # deleted concurrently, or moved on from `expected`
+                raise await refusal(self._users, by_id, expected, USER_NOT_FOUND)
+        elif expected is not None and await self._users.find_one(conditional, {"_id": 1}) is None:
+            raise await refusal(self._users, by_id, expected, USER_NOT_FOUND)
         return to_user(await self._find(user_id), actor)
 
-    async def delete(self, actor: Actor | None, user_id: str) -> None:
-        """Delete a user with their posts and profile.
+    async def delete(self, actor: Actor | None, user_id: str, expected: Expected = None) -> None:
+        """Delete a user with their posts and profile, if the user is at one of the
+        ``expected`` versions (any, if None).
 
         Raises:
-            Unauthenticated, NotFound, Forbidden (another user, unless admin).
+            Unauthenticated, NotFound, Forbidden (another user, unless admin),
+            PreconditionFailed (then nothing is deleted).
         """
         actor = require_signed_in(actor)
         query = await self._find(user_id, projection={"_id": 1})
         require_self_or_admin(actor, user_id)
+        if expected is not None:
+            # Claimed in one filtered write that raises the version, before anything goes:
+            # of concurrent deletes (or updates) expecting one version, exactly one goes on.
+            by_id = {"_id": query["_id"]}
+            claim = await self._users.update_one({**by_id, **version_filter(expected)}, stamped({}))
+            if claim.matched_count == 0:
+                raise await refusal(self._users, by_id, expected, USER_NOT_FOUND)
         # Dependents first: a retry after a crash still finds the user to finish the job.
         await self._posts.delete_by_author(user_id)
         await self._profiles.delete_for_user(user_id)

@@ -38,8 +38,8 @@ def test_the_schema_has_the_contracted_shape():
     text = sdl()
     for line in (
         "login(email: String!, password: String!): AuthPayload!",
-        "deleteUser(id: ID!): Boolean!",
-        "deleteProduct(id: ID!): Boolean!",
+        "deleteUser(id: ID!, expectedVersion: Int): Boolean!",
+        "deleteProduct(id: ID!, expectedVersion: Int): Boolean!",
         "deleteFile(path: String!): Boolean!",
         "uploadFile(file: Upload!, path: String!): File!",
         "posts: [Post!]!",

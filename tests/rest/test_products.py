@@ -18,8 +18,9 @@ async def _create(client, admin, **change):
 async def test_create_and_read(client, admin):
     product = await _create(client, admin)
     assert set(product) == {
-        "id", "name", "category", "price", "description", "createdAt", "updatedAt",
+        "id", "name", "category", "price", "description", "createdAt", "updatedAt", "version",
     }  # fmt: skip
+    assert product["version"] == 1
     assert product["createdAt"] == product["updatedAt"]
     response = await client.get(f"/api/products/{product['id']}")
     assert response.status_code == 200

@@ -21,7 +21,8 @@ async def test_signup(client, db):
     user = response.json()
     assert user["name"] == "Carol" and user["email"] == "carol@example.com"
     assert user["role"] == "user"
-    assert set(user) == {"id", "name", "email", "role", "createdAt", "updatedAt"}
+    assert set(user) == {"id", "name", "email", "role", "createdAt", "updatedAt", "version"}
+    assert user["version"] == 1
     assert user["createdAt"].endswith("Z")
     assert response.headers["location"] == f"/api/users/{user['id']}"
     stored = await db["users"].find_one({"email": "carol@example.com"})

@@ -1,0 +1,33 @@
+"""Writes that expect a version of the record (``If-Match``, GraphQL ``expectedVersion``).
+
+The expected versions go into the write's own filter, so the check and the write are
+one atomic operation on the server (no read-then-write window); only when the write
+matched nothing is the record read again, to tell a missing record (404) from one
+that moved on (412, or ``CONFLICT`` in GraphQL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.db import Collection
+from gateway.errors import GatewayError, NotFound, PreconditionFailed
+
+__all__ = ["Expected", "refusal", "version_filter"]
+
+Expected = frozenset[int] | None
+"""The versions a write accepts; None when it sets no condition (today's behaviour)."""
+
+
+def version_filter(expected: Expected) -> dict[str, Any]:
+    """The part of a write's filter that holds it to ``expected`` (an empty set: to none)."""
+    return {} if expected is None else {"version": {"$in": sorted(expected)}}
+
+
+async def refusal(
+    collection: Collection, id_query: dict[str, Any], expected: Expected, not_found: str
+) -> GatewayError:
+    """Why a write filtered on ``id_query`` and ``expected`` matched nothing."""
+    if expected is None or await collection.find_one(id_query, {"_id": 1}) is None:
+        return NotFound(not_found)
+    return PreconditionFailed(expected)
