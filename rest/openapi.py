@@ -43,12 +43,15 @@ from gateway.pagination import MAX_PAGE_SIZE
 from rest.docs_ui import SwaggerUI, docs_router
 
 __all__ = [
+    "CONDITIONAL_GET",
     "CONTACT_INVALID",
     "FILE_BODY",
+    "IF_MATCH",
     "LOCATION",
     "OPTIONAL_TOKEN",
     "PAGE",
     "SIGNED_IN",
+    "VALIDATORS",
     "header",
     "json_body",
     "limit_parameter",
@@ -165,6 +168,28 @@ PAGE: Final = parameter(
 )
 
 
+CONDITIONAL_GET: Final = [
+    parameter(
+        "If-None-Match",
+        "header",
+        "The `ETag`s of copies the client holds: 304 with no body when one is current "
+        "(whatever `Cache-Control` the request carries).",
+    ),
+    parameter(
+        "If-Modified-Since",
+        "header",
+        "An HTTP date, read only without `If-None-Match` (and never for a page): 304 when "
+        "the record has not changed since.",
+    ),
+]
+IF_MATCH: Final = parameter(
+    "If-Match",
+    "header",
+    "The `ETag` the change is based on (a record's, or a list naming it): 412 and nothing "
+    "written when the record has changed since. Left out (or `*`): no check.",
+)
+
+
 def limit_parameter(default: int) -> Parameter:
     return parameter(
         "limit",
@@ -184,17 +209,31 @@ def header(
 
 
 LOCATION: Final = header("Where the created resource is read.")
+# What a record or a page answers (``rest/caching.py``), on a 200 and a 304 alike.
+VALIDATORS: Final = {
+    "ETag": header(
+        'A strong tag of this representation: a record\'s is `"v<version>..."` (give it back '
+        "as `If-None-Match` to read, `If-Match` to change or delete)."
+    ),
+    "Last-Modified": header("When the record (a page: its newest record) last changed."),
+    "Cache-Control": header(
+        "Products: `public, max-age=<GATEWAY_CACHE_MAX_AGE>`; users: `private, no-cache`."
+    ),
+    "Vary": header("`Authorization` on users (the email depends on the caller).", required=False),
+}
 
 # --- errors ----------------------------------------------------------------------------
 
 CONTACT_INVALID: Final = "ContactInvalid"
 _ERROR_NAMES: Final = {
+    304: "NotModified",
     400: "BadRequest",
     401: "Unauthorized",
     403: "Forbidden",
     404: "NotFound",
     408: "RequestTimeout",
     409: "Conflict",
+    412: "PreconditionFailed",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
@@ -248,6 +287,15 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
         "NotFound": _error("Not found, or the id is malformed."),
         "RequestTimeout": _error("The client stalled sending the body (`GATEWAY_BODY_TIMEOUT`)."),
         "Conflict": _error("Taken: an email already registered, a file path already used."),
+        "NotModified": OpenAPIResponse(
+            description="The copy the client holds (`If-None-Match`, `If-Modified-Since`) "
+            "is current: no body, the same validators.",
+            headers=dict(VALIDATORS),
+        ),
+        "PreconditionFailed": _error(
+            'The record changed since the `If-Match` tag: `{"error": "Precondition failed", '
+            '"details": ["Version mismatch: ..."]}`; nothing was written.'
+        ),
         "PayloadTooLarge": _error("The body or file is over its size limit; nothing was stored."),
         "UnsupportedMediaType": _error("The body's `Content-Type` is not the one this reads."),
         "TooManyRequests": _error("Rate limited.", headers=_RETRY_AFTER),
@@ -268,7 +316,7 @@ def operation(
     """An ``operation_class`` completing what Litestar generates for a handler.
 
     Args:
-        errors: the error statuses the operation answers (500 is always added).
+        errors: the error statuses the operation answers (500 is always added), and 304.
         body: the request body the handler reads by hand.
         parameters: parameters read by hand, or replacing generated ones of the same name.
         headers: headers of the success response.

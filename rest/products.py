@@ -14,9 +14,12 @@ from gateway.record_validators import of_page, of_product
 from rest._http import plain_query, read_json
 from rest.caching import conditional, expected, shared
 from rest.openapi import (
+    CONDITIONAL_GET,
+    IF_MATCH,
     LOCATION,
     PAGE,
     SIGNED_IN,
+    VALIDATORS,
     json_body,
     limit_parameter,
     operation,
@@ -45,6 +48,7 @@ class ProductPage(TypedDict):
 _NEW_PRODUCT = json_body(ProductCreate, "The new product.")
 _CHANGES = json_body(ProductUpdate, "The fields to change (those left out are kept).")
 _PRODUCT_ID = parameter("product_id", "path", "The product's id.")
+_NEW_VALIDATORS = {name: VALIDATORS[name] for name in ("ETag", "Last-Modified")}
 _CATEGORY = parameter("category", "query", "Only products of this category (matched as is).")
 
 
@@ -56,7 +60,9 @@ class ProductController(Controller):
         "/",
         summary="List products",
         operation_class=operation(
-            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT)], errors=(400, 503)
+            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT), *CONDITIONAL_GET],
+            headers=VALIDATORS,
+            errors=(304, 400, 503),
         ),
     )
     async def list_products(
@@ -98,7 +104,9 @@ class ProductController(Controller):
     @get(
         "/{product_id:str}",
         summary="Read a product",
-        operation_class=operation(parameters=[_PRODUCT_ID], errors=(404, 503)),
+        operation_class=operation(
+            parameters=[_PRODUCT_ID, *CONDITIONAL_GET], headers=VALIDATORS, errors=(304, 404, 503)
+        ),
     )
     async def get_product(
         self, request: AnyRequest, services: ServicesDep, product_id: FromPath[str]
@@ -112,7 +120,10 @@ class ProductController(Controller):
         description="Admins only.",
         security=SIGNED_IN,
         operation_class=operation(
-            body=_CHANGES, parameters=[_PRODUCT_ID], errors=(400, 401, 403, 404, 408, 413, 415, 503)
+            body=_CHANGES,
+            parameters=[_PRODUCT_ID, IF_MATCH],
+            headers=_NEW_VALIDATORS,
+            errors=(400, 401, 403, 404, 408, 412, 413, 415, 503),
         ),
     )
     async def update_product(
@@ -127,7 +138,9 @@ class ProductController(Controller):
         summary="Delete a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_PRODUCT_ID], errors=(401, 403, 404, 503)),
+        operation_class=operation(
+            parameters=[_PRODUCT_ID, IF_MATCH], errors=(401, 403, 404, 412, 503)
+        ),
     )
     async def delete_product(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]

@@ -18,10 +18,13 @@ from gateway.services import Actor, Services
 from rest._http import plain_query, read_json
 from rest.caching import PRIVATE, conditional, expected
 from rest.openapi import (
+    CONDITIONAL_GET,
+    IF_MATCH,
     LOCATION,
     OPTIONAL_TOKEN,
     PAGE,
     SIGNED_IN,
+    VALIDATORS,
     header,
     json_body,
     limit_parameter,
@@ -88,9 +91,9 @@ class UserController(Controller):
         description="Another user's `email` is left out unless the caller is an admin.",
         security=SIGNED_IN,
         operation_class=operation(
-            parameters=[PAGE, limit_parameter(DEFAULT_LIMIT)],
-            headers=_PAGE_HEADERS,
-            errors=(400, 401, 503),
+            parameters=[PAGE, limit_parameter(DEFAULT_LIMIT), *CONDITIONAL_GET],
+            headers={**_PAGE_HEADERS, **VALIDATORS},
+            errors=(304, 400, 401, 503),
         ),
     )
     async def list_users(
@@ -138,8 +141,9 @@ class UserController(Controller):
         security=SIGNED_IN,
         operation_class=operation(
             body=_CHANGES,
-            parameters=[_LEGACY_ID],
-            errors=(400, 401, 403, 404, 408, 409, 413, 415, 503),
+            parameters=[_LEGACY_ID, IF_MATCH],
+            headers=VALIDATORS,
+            errors=(400, 401, 403, 404, 408, 409, 412, 413, 415, 503),
         ),
     )
     async def update_user_legacy(
@@ -152,7 +156,9 @@ class UserController(Controller):
         summary="Delete a user (legacy form)",
         description="`DELETE /api/users/{user_id}`, with the id in the query string.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_LEGACY_ID], errors=(400, 401, 403, 404, 503)),
+        operation_class=operation(
+            parameters=[_LEGACY_ID, IF_MATCH], errors=(400, 401, 403, 404, 412, 503)
+        ),
     )
     async def delete_user_legacy(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
@@ -164,7 +170,9 @@ class UserController(Controller):
         summary="Read a user",
         description="The user with their newest posts (at most 100) and their profile.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_USER_ID], errors=(401, 404, 503)),
+        operation_class=operation(
+            parameters=[_USER_ID, *CONDITIONAL_GET], headers=VALIDATORS, errors=(304, 401, 404, 503)
+        ),
     )
     async def get_user(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
@@ -179,8 +187,9 @@ class UserController(Controller):
         security=SIGNED_IN,
         operation_class=operation(
             body=_CHANGES,
-            parameters=[_USER_ID],
-            errors=(400, 401, 403, 404, 408, 409, 413, 415, 503),
+            parameters=[_USER_ID, IF_MATCH],
+            headers=VALIDATORS,
+            errors=(400, 401, 403, 404, 408, 409, 412, 413, 415, 503),
         ),
     )
     async def update_user(
@@ -193,7 +202,9 @@ class UserController(Controller):
         summary="Delete a user",
         description="Also removes their posts and profile. Users delete themselves; admins anyone.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_USER_ID], errors=(401, 403, 404, 503)),
+        operation_class=operation(
+            parameters=[_USER_ID, IF_MATCH], errors=(401, 403, 404, 412, 503)
+        ),
     )
     async def delete_user(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]

@@ -33,18 +33,18 @@ JSON = "application/json"
 STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/api/hello"): {200},
     ("POST", "/api/hello"): {200, 400, 413, 415},
-    ("GET", "/api/users"): {200, 400, 401, 503},
+    ("GET", "/api/users"): {200, 304, 400, 401, 503},
     ("POST", "/api/users"): {201, 400, 401, 403, 409, 413, 415, 429, 503},
-    ("PUT", "/api/users"): {200, 400, 401, 403, 404, 409, 413, 415, 503},
-    ("DELETE", "/api/users"): {204, 400, 401, 403, 404, 503},
-    ("GET", "/api/users/{user_id}"): {200, 401, 404, 503},
-    ("PUT", "/api/users/{user_id}"): {200, 400, 401, 403, 404, 409, 413, 415, 503},
-    ("DELETE", "/api/users/{user_id}"): {204, 401, 403, 404, 503},
-    ("GET", "/api/products"): {200, 400, 503},
+    ("PUT", "/api/users"): {200, 400, 401, 403, 404, 409, 412, 413, 415, 503},
+    ("DELETE", "/api/users"): {204, 400, 401, 403, 404, 412, 503},
+    ("GET", "/api/users/{user_id}"): {200, 304, 401, 404, 503},
+    ("PUT", "/api/users/{user_id}"): {200, 400, 401, 403, 404, 409, 412, 413, 415, 503},
+    ("DELETE", "/api/users/{user_id}"): {204, 401, 403, 404, 412, 503},
+    ("GET", "/api/products"): {200, 304, 400, 503},
     ("POST", "/api/products"): {201, 400, 401, 403, 413, 415, 503},
-    ("GET", "/api/products/{product_id}"): {200, 404, 503},
-    ("PUT", "/api/products/{product_id}"): {200, 400, 401, 403, 404, 413, 415, 503},
-    ("DELETE", "/api/products/{product_id}"): {204, 401, 403, 404, 503},
+    ("GET", "/api/products/{product_id}"): {200, 304, 404, 503},
+    ("PUT", "/api/products/{product_id}"): {200, 400, 401, 403, 404, 412, 413, 415, 503},
+    ("DELETE", "/api/products/{product_id}"): {204, 401, 403, 404, 412, 503},
     ("GET", "/api/files/{path}"): {200, 400, 404, 503},
     ("POST", "/api/files/{path}"): {201, 400, 401, 409, 413, 503},
     ("DELETE", "/api/files/{path}"): {204, 400, 401, 403, 404, 503},
@@ -94,7 +94,17 @@ SECURITY = {
 }
 # Headers the contract names, on the success answer.
 SUCCESS_HEADERS = {
-    ("GET", "/api/users"): {"X-Total-Count", "Link"},
+    **{
+        read: {"ETag", "Last-Modified", "Cache-Control"}
+        for read in [
+            ("GET", "/api/users/{user_id}"),
+            ("GET", "/api/products"),
+            ("GET", "/api/products/{product_id}"),
+        ]
+    },
+    ("PUT", "/api/users/{user_id}"): {"ETag", "Last-Modified"},
+    ("PUT", "/api/products/{product_id}"): {"ETag", "Last-Modified"},
+    ("GET", "/api/users"): {"X-Total-Count", "Link", "ETag", "Last-Modified", "Cache-Control"},
     ("POST", "/api/users"): {"Location"},
     ("POST", "/api/products"): {"Location"},
     ("GET", "/api/files/{path}"): {"Content-Disposition", "Content-Length"},
@@ -159,7 +169,7 @@ def test_each_operation_documents_the_contracts_statuses(document: Document, key
     for status, response in operation["responses"].items():
         response = resolve(document, response)
         assert response["description"]
-        if status == "204":
+        if status in ("204", "304"):
             assert "content" not in response
             continue
         assert response["content"], (key, status)
@@ -235,7 +245,12 @@ def test_parameters_read_by_hand_are_documented(document: Document) -> None:
     )
     assert users["query:page"]["schema"]["minimum"] == 1
     products = parameters("GET", "/api/products")
-    assert set(products) == {"query:category", "query:page", "query:limit"}
+    assert set(products) == {
+        "query:category", "query:page", "query:limit",
+        "header:If-None-Match", "header:If-Modified-Since",
+    }  # fmt: skip
+    for write in [("PUT", "/api/products/{product_id}"), ("DELETE", "/api/users/{user_id}")]:
+        assert "header:If-Match" in parameters(*write)
     assert products["query:limit"]["schema"]["default"] == 10
     assert parameters("PUT", "/api/users")["query:id"]["required"] is True
     assert parameters("DELETE", "/api/users")["query:id"]["required"] is True
