@@ -6,7 +6,7 @@ import http.client
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,10 +20,11 @@ _DB_COMMAND = re.compile(
 
 @dataclass(frozen=True)
 class Reply:
-    """An HTTP answer: its status and its whole body."""
+    """An HTTP answer: its status, its whole body, and its headers (names in lower case)."""
 
     status: int
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -43,7 +44,8 @@ def call(
     try:
         connection.request(method, path, body=body, headers=dict(headers or {}))
         response = connection.getresponse()
-        return Reply(response.status, response.read())
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return Reply(response.status, response.read(), headers)
     finally:
         connection.close()
 

@@ -214,6 +214,16 @@ def _persisted(r: Mapping[str, Summary]) -> Target:
     return _ratio(name, goal, hashed, text, "ms", 1.0, low=True)
 
 
+def _not_modified(r: Mapping[str, Summary]) -> Target:
+    """A conditional GET answered 304 against the same GET answered 200, in gateway CPU."""
+    name = "GET /api/products/ID answered 304 vs 200: gateway CPU"
+    goal = "<= 1.00x"
+    if "product-304" not in r or "product" not in r:
+        return _unmeasured(name, goal)
+    cpu_304, cpu_200 = r["product-304"].server_cpu_ms, r["product"].server_cpu_ms
+    return _ratio(name, goal, cpu_304, cpu_200, "ms", 1.0, low=True)
+
+
 def _memory(memory: Memory | None) -> Target:
     """The gateway's memory after the whole run."""
     name, goal = "Gateway RSS after the whole run", f"< {RSS_LIMIT_MIB:.0f} MiB"
@@ -236,6 +246,7 @@ def evaluate(outcome: Outcome) -> list[Target]:
         _deep(r, "gateway+database CPU per request", lambda s: s.total_cpu_ms),
         _deep(r, "p50 latency", lambda s: s.p50_ms),
         _persisted(r),
+        _not_modified(r),
         _memory(outcome.memory),
     ]
 

@@ -62,6 +62,8 @@ class Fixtures:
     user_id: str
     download_path: str
     deep_cursor: str | None
+    product_id: str
+    product_etag: str
 
     @property
     def bearer(self) -> str:
@@ -138,6 +140,16 @@ def _demo_user_id(url: str, token: str) -> str:
     return str(reply.json()[0]["id"])
 
 
+def _product_and_tag(url: str) -> tuple[str, str]:
+    """A seeded product's id and its current ``ETag`` (for the conditional GET)."""
+    page = call(url, "GET", "/api/products?page=1&limit=1")
+    _expect(page, 200, "GET /api/products")
+    product_id = str(page.json()["products"][0]["id"])
+    reply = call(url, "GET", f"/api/products/{product_id}")
+    _expect(reply, 200, "GET /api/products/ID")
+    return product_id, reply.headers["etag"]
+
+
 def _upload(url: str, token: str, path: str, size: int) -> Reply:
     """Store ``size`` bytes at ``/api/files/<path>``."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
@@ -178,6 +190,7 @@ def prepare_fixtures(url: str, tag: str) -> Fixtures:
     _register_persisted(url, products_query())
     download_path = f"bench/{tag}/download.bin"
     _expect(_upload(url, token, download_path, UPLOAD_BYTES), 201, "POST /api/files/...")
+    product_id, product_etag = _product_and_tag(url)
     return Fixtures(
         email=email,
         password=password,
@@ -185,6 +198,8 @@ def prepare_fixtures(url: str, tag: str) -> Fixtures:
         user_id=_demo_user_id(url, token),
         download_path=download_path,
         deep_cursor=deep_cursor(url),
+        product_id=product_id,
+        product_etag=product_etag,
     )
 
 
@@ -212,6 +227,15 @@ def build_scenarios(f: Fixtures) -> list[Scenario]:
         _rest("products", "/api/products?page=2&limit=10"),
         _rest("products-category", f"/api/products?category={CATEGORY}&page=50&limit=10"),
         _rest("user", f"/api/users/{f.user_id}", f.bearer, title="GET /api/users/ID (signed in)"),
+        _rest("product", f"/api/products/{f.product_id}", title="GET /api/products/ID (200)"),
+        Scenario(
+            "product-304",
+            "GET /api/products/ID with its current ETag (304)",
+            "gateway",
+            path=f"/api/products/{f.product_id}",
+            headers=(f"If-None-Match: {f.product_etag}",),
+            expect=304,
+        ),
         Scenario(
             "login", "POST /api/auth/login", "gateway", "POST", "/api/auth/login", login, (JSON,)
         ),
