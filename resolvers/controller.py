@@ -253,7 +253,9 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     async def get_sub_response(self, request: AnyRequest) -> Response[Any]:
         # A fresh one per request (Strawberry keeps one on the shared controller),
         # kept on the request so that ``process_result`` can set its status.
-        sub_response: Response[Any] = Response(None)
+        # No answer is kept by a cache: answers depend on the caller and may carry a token
+        # (``login``); GraphQL answers carry no validators to revalidate with.
+        sub_response: Response[Any] = Response(None, headers={"Cache-Control": "no-store"})
         _scope(request)[_RESPONSE] = sub_response
         return sub_response
 

@@ -6,7 +6,8 @@ import asyncio
 
 from bson import ObjectId
 
-from tests.graphql.support import code, data, error, gql
+from tests.conftest import USER_PASSWORD
+from tests.graphql.support import ENDPOINT, code, data, error, gql
 
 PRODUCT = "id name price version"
 CREATE_PRODUCT = f"mutation($i: CreateProductInput!) {{ createProduct(input: $i) {{ {PRODUCT} }} }}"
@@ -88,3 +89,14 @@ async def test_a_user_deletion_expecting_an_old_version_deletes_nothing(client, 
     assert await db["users"].count_documents({}) == 1
     assert (await data(client, DELETE_USER, {"id": alice["id"], "v": 2}, h))["deleteUser"] is True
     assert await db["users"].count_documents({}) == 0
+
+
+async def test_no_graphql_answer_is_stored_by_a_cache(client, alice):
+    """A login answers a token: neither it nor any other answer may be kept."""
+    login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+    variables = {"e": alice["email"], "p": USER_PASSWORD}
+    response = await client.post(ENDPOINT, json={"query": login, "variables": variables})
+    assert response.json()["data"]["login"]["token"]
+    assert response.headers["cache-control"] == "no-store"
+    query = await client.get(ENDPOINT, params={"query": "{ hello }"})
+    assert query.status_code == 200 and query.headers["cache-control"] == "no-store"
