@@ -27,8 +27,8 @@ CODES = {
     413: "BAD_USER_INPUT",
     415: "BAD_USER_INPUT",
 }
-USER = "id name email role createdAt updatedAt"
-PRODUCT = "id name category price description createdAt updatedAt"
+USER = "id name email role createdAt updatedAt version"
+PRODUCT = "id name category price description createdAt updatedAt version"
 FILE = "path name size contentType url createdAt"
 MISSING_ID = "0123456789abcdef01234567"
 GIF = b"GIF89a" + b"\x01" * 40
