@@ -127,7 +127,7 @@ async def test_product_by_id(client, services):
     made = await services.products.create(
         OPERATOR, ProductCreate(name="Lamp", category="home", price=12.5, description="Bright")
     )
-    query = "query($id: ID!) { product(id: $id) { id name category price description createdAt updatedAt } }"
+    query = "query($id: ID!) { product(id: $id) { id name category price description createdAt updatedAt version } }"
     product = (await data(client, query, {"id": made.id}))["product"]
     assert product == msgspec.to_builtins(made)
 
