@@ -238,13 +238,15 @@ def evaluate(outcome: Outcome) -> list[Target]:
             "GraphQL products(first: 10) persisted (hash only) vs as text: gateway CPU",
             1.0,
         ),
-        # A conditional GET answered 304 against the same GET answered 200.
+        # A conditional GET answered 304 against the same GET answered 200: both read the
+        # record (its validators are stored in it), the 304 sends no body; "no more" is
+        # within the run-to-run noise.
         _cpu_ratio(
             r,
             "product-304",
             "product",
             "GET /api/products/ID answered 304 vs 200: gateway CPU",
-            1.0,
+            SAME_COST,
         ),
         _memory(outcome.memory),
     ]
