@@ -20,8 +20,16 @@ Expected = frozenset[int] | None
 
 
 def version_filter(expected: Expected) -> dict[str, Any]:
-    """The part of a write's filter that holds it to ``expected`` (an empty set: to none)."""
-    return {} if expected is None else {"version": {"$in": sorted(expected)}}
+    """The part of a write's filter that holds it to ``expected`` (an empty set: to none).
+
+    One version, the usual case, is matched by equality: the embedded server evaluates
+    ``$in`` on a field other than ``_id`` by scanning the collection (``gateway.db``).
+    """
+    if expected is None:
+        return {}
+    if len(expected) == 1:
+        return {"version": next(iter(expected))}
+    return {"version": {"$in": sorted(expected)}}
 
 
 async def refusal(
