@@ -68,7 +68,7 @@ async def open_services(
     indexes = asyncio.create_task(_ensure_indexes_eventually(db))
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(indexes), settings.mongo_timeout_ms / 1000 + 1)
-    passwords = Passwords(settings.hash_concurrency)
+    passwords = Passwords(settings)
     limiter = build_limiter(settings)
     services = Services.build(db, settings, passwords, limiter)
     # Unfinished uploads (a crash, a lost client) are removed while the app runs.

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 import msgspec
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from dotenv import dotenv_values
 
 __all__ = [
@@ -63,9 +64,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_body_bytes: PositiveInt = 1 * MIB
     max_file_bytes: PositiveInt = 100 * MIB
     max_upload_bytes: PositiveInt = 10 * MIB
-    # Concurrent argon2 hashes (~64 MiB and a core each): one core is left to the
-    # event loop, so a login storm does not stall other requests (make load).
+    # Concurrent argon2 hashes (argon2_memory_kib and a core each): one core is left
+    # to the event loop, so a login storm does not stall other requests (make load).
     hash_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = max(1, (os.cpu_count() or 2) - 1)
+    # argon2id cost; defaults: RFC 9106's second recommendation (argon2-cffi's own).
+    # A hash records its parameters, so hashes made with others still verify (and
+    # are redone with these at the next login). Bounds: the library's minimums
+    # (memory also at least 8 KiB per lane); production refuses less than OWASP's.
+    argon2_time_cost: Annotated[int, msgspec.Meta(ge=1, le=100)] = RFC_9106_LOW_MEMORY.time_cost
+    argon2_memory_kib: Annotated[int, msgspec.Meta(ge=8, le=4 * MIB)] = (
+        RFC_9106_LOW_MEMORY.memory_cost
+    )
+    argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=64)] = RFC_9106_LOW_MEMORY.parallelism
     cors_origins: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
@@ -271,8 +281,10 @@ def load_settings(
             continue
         data[name] = value
     settings = msgspec.convert(data, Settings, strict=False) if not problems else None
-    if settings is not None and settings.env == "production":
-        problems.extend(_production_problems(settings))
+    if settings is not None:
+        problems.extend(_argon2_problems(settings))
+        if settings.env == "production":
+            problems.extend(_production_problems(settings))
     if settings is None or problems:
         raise SettingsError(problems)
     return settings
@@ -290,6 +302,32 @@ def _production_problems(settings: Settings) -> list[str]:
     if "*" in settings.cors_origins:
         problems.append("GATEWAY_CORS_ORIGINS: '*' is refused in production")
     return problems
+
+
+# argon2 needs 8 KiB of memory per lane (2 * ARGON2_SYNC_POINTS blocks of 1 KiB).
+ARGON2_KIB_PER_LANE = 8
+# OWASP's equivalent argon2id configurations (memory KiB, passes): production
+# parameters must reach at least one of them (Password Storage Cheat Sheet).
+OWASP_ARGON2ID = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def _argon2_problems(settings: Settings) -> list[str]:
+    """argon2 parameters the library cannot use, or too weak for production."""
+    if settings.argon2_memory_kib < ARGON2_KIB_PER_LANE * settings.argon2_parallelism:
+        return [
+            f"GATEWAY_ARGON2_MEMORY_KIB must be at least {ARGON2_KIB_PER_LANE} "
+            "times GATEWAY_ARGON2_PARALLELISM"
+        ]
+    if settings.env == "production" and not any(
+        settings.argon2_memory_kib >= memory and settings.argon2_time_cost >= passes
+        for memory, passes in OWASP_ARGON2ID
+    ):
+        floors = ", ".join(f"{memory // 1024} MiB x {passes}" for memory, passes in OWASP_ARGON2ID)
+        return [
+            "GATEWAY_ARGON2_MEMORY_KIB and GATEWAY_ARGON2_TIME_COST are below OWASP's "
+            f"argon2id minimums in production (at least one of: {floors})"
+        ]
+    return []
 
 
 def with_jwt_secret(settings: Settings) -> Settings:

@@ -36,6 +36,10 @@ TEST_SECRET = "test-secret-" + "x" * 40
 ADMIN_PASSWORD = "admin-password-1"
 USER_PASSWORD = "user-password-1"
 OPERATOR = Actor(id="tests", role="admin", email="", name="tests")
+# The cheapest argon2id the library accepts: tests hash hundreds of passwords, and
+# at production strength that was most of the suite's time. The production
+# parameters have tests of their own (tests/test_config.py).
+TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 
 
 EXTERNAL_URI = os.environ.get("GATEWAY_TEST_MONGODB_URI")
@@ -125,6 +129,7 @@ def settings(mongo_uri: str, tmp_path: Path) -> Settings:
         max_upload_bytes=1024 * 1024,
         max_file_bytes=64 * 1024 * 1024,
         hash_concurrency=2,
+        **TEST_ARGON2,
     )
 
 

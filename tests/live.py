@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_ARGON2, TEST_SECRET
 
 
 def free_port() -> int:
@@ -31,6 +31,7 @@ def gateway_env(data_dir: Path, **settings: str) -> dict[str, str]:
             "GATEWAY_DATA_DIR": str(data_dir),
             "GATEWAY_JWT_SECRET": TEST_SECRET,
             "GATEWAY_LOG_LEVEL": "WARNING",
+            **{f"GATEWAY_{k.upper()}": str(v) for k, v in TEST_ARGON2.items()},
             **{f"GATEWAY_{k.upper()}": v for k, v in settings.items()},
         }
     )

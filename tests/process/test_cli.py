@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import psutil
 
 from tests.live import gateway_env, live_gateway, run_cli
 
 
-def _nx_processes() -> set[int]:
+def _nx_processes(data: Path) -> set[int]:
+    """The embedded database processes serving ``data`` (not those of other test runs)."""
     return {
         p.pid
         for p in psutil.process_iter(["cmdline"])
-        if "nx_27017" in " ".join(p.info["cmdline"] or [])
+        if "nx_27017" in (line := " ".join(p.info["cmdline"] or [])) and str(data) in line
     }
 
 
 def test_create_admin_and_seed_act_on_the_served_database(tmp_path):
     data = tmp_path / "data"
     env = gateway_env(data)
-    before = _nx_processes()
     # No gateway running: the command starts the embedded database and stops it again.
     result = run_cli(
         [
@@ -35,7 +37,7 @@ def test_create_admin_and_seed_act_on_the_served_database(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "created admin root@example.com" in result.stdout
-    assert _nx_processes() == before
+    assert _nx_processes(data) == set()
     with live_gateway(env) as live:
         login = httpx.post(
             f"{live.base_url}/api/auth/login",

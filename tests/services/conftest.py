@@ -33,6 +33,6 @@ async def driver_db(request: pytest.FixtureRequest, settings: Settings) -> Async
 
 @pytest.fixture
 async def core(driver_db: Database, settings: Settings) -> AsyncIterator[Services]:
-    passwords = Passwords(1)
+    passwords = Passwords(settings)
     yield Services.build(driver_db, settings, passwords, MemoryLimiter())
     passwords.close()
