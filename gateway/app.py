@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -17,6 +18,7 @@ from gateway.auth import Passwords
 from gateway.config import Settings, with_jwt_secret
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
+from gateway.metrics_serving import serving_metrics
 from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
 from gateway.ratelimit import build_limiter
 from gateway.services import Services
@@ -86,21 +88,27 @@ async def open_services(
             await embedded.stop()
 
 
-def create_app(settings: Settings, *, client: Any = None) -> Litestar:
+def create_app(
+    settings: Settings, *, client: Any = None, workers_dir: Path | None = None
+) -> Litestar:
     """Build the gateway.
 
     ``client`` lets tests share one database client across apps; otherwise the
     app opens its own (and, without ``GATEWAY_MONGODB_URI``, starts the
     embedded database) when it starts, and closes it when it stops.
+    ``workers_dir``: the app is one of ``gateway serve --workers`` (gateway.workers).
     """
     settings = with_jwt_secret(settings)
 
-    metrics = Metrics()
+    metrics = Metrics(workers_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         listeners = [DatabaseCommandCounter(metrics)]
-        async with open_services(settings, client=client, listeners=listeners) as services:
+        async with (
+            open_services(settings, client=client, listeners=listeners) as services,
+            serving_metrics(metrics, settings),
+        ):
             app.state.services = services
             yield
 
@@ -133,7 +141,7 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
             "actor": Provide(provide_actor),
         },
         exception_handlers=exception_handlers,
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(settings.swagger_ui_enabled),
         lifespan=[lifespan],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,

@@ -22,15 +22,24 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 from pymongo import monitoring
 
 from gateway.errors import RequestTimeout
+from gateway.loop_lag import LAG_BUCKETS
+from gateway.worker_metrics import WorkerTotals
 
 __all__ = [
     "DatabaseCommandCounter",
@@ -112,8 +121,14 @@ class Metrics:
     ``RequestStats``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, workers_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
+        # What /metrics shows: this process's registry, or with workers (``workers_dir``,
+        # gateway.worker_metrics) every worker's numbers added up.
+        self.workers_dir = workers_dir
+        self.exposed: Collector = (
+            self.registry if workers_dir is None else WorkerTotals(workers_dir, self.registry)
+        )
         self.requests = RequestStats(LATENCY_BUCKETS)
         self.registry.register(self.requests)
         self.db_commands = Counter(
@@ -123,6 +138,13 @@ class Metrics:
         self.graphql_operations = Counter(
             "gateway_graphql_operations", "GraphQL operations", ["operation", "type"],
             registry=self.registry,
+        )  # fmt: skip
+        # CPU seconds, memory, file descriptors, start time; the Python version.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self.loop_lag = Histogram(
+            "gateway_event_loop_lag_seconds", "How late the event loop runs a due timer",
+            buckets=LAG_BUCKETS, registry=self.registry,
         )  # fmt: skip
         self._counters: dict[tuple[Any, ...], Any] = {}
 
