@@ -135,6 +135,7 @@ def create_app(
     app = GatewayApp(
         metrics=metrics,
         body_timeout=settings.body_timeout,
+        hsts_max_age=settings.hsts_max_age,
         route_handlers=[*route_handlers(settings), *graphql_route_handlers(settings)],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
@@ -158,9 +159,12 @@ class GatewayApp(Litestar):
     """Litestar with ``RequestContext`` outermost, so that every answer (404 and 405
     included) gets a request id, security headers, an access log line and metrics."""
 
-    def __init__(self, *args: Any, metrics: Metrics, body_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, metrics: Metrics, body_timeout: float, hsts_max_age: int, **kwargs: Any
+    ) -> None:
         self.metrics = metrics
         self.body_timeout = body_timeout
+        self.hsts_max_age = hsts_max_age
         super().__init__(*args, **kwargs)
         self._answer_options_for_every_method()
 
@@ -191,4 +195,6 @@ class GatewayApp(Litestar):
             )
 
     def _create_asgi_handler(self) -> Any:
-        return RequestContext(super()._create_asgi_handler(), self.metrics, self.body_timeout)
+        return RequestContext(
+            super()._create_asgi_handler(), self.metrics, self.body_timeout, self.hsts_max_age
+        )

@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import ssl
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
 from gateway.app import create_app, open_services
 from gateway.config import Settings, SettingsError, load_settings, with_jwt_secret
 from gateway.errors import GatewayError, ValidationFailed
+from gateway.header_timeout import header_timeout_protocol
 from gateway.models import UserCreate, UserUpdate
 from gateway.observability import configure_logging
 from gateway.runtime import tune_garbage_collector
@@ -30,23 +33,44 @@ __all__ = ["main"]
 OPERATOR = Actor(id="cli", role="admin", email="", name="gateway CLI")
 
 
+def _uvicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_config": None,  # keep the JSON logging configured by configure_logging
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # RequestContext writes the access log
+        # Client addresses (rate limits, logs) and the scheme (HSTS) from trusted proxies only.
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+        "timeout_graceful_shutdown": 10,
+        "http": header_timeout_protocol(settings.header_timeout),
+        "ssl_certfile": settings.tls_cert,
+        "ssl_keyfile": settings.tls_key,
+    }
+
+
+def _check_tls(settings: Settings) -> None:
+    """Raises: SettingsError: the certificate and key do not make a TLS server's pair."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            settings.tls_cert, settings.tls_key
+        )
+    except ssl.SSLError as exc:
+        message = f"GATEWAY_TLS_CERT/GATEWAY_TLS_KEY: not a usable pair ({exc})"
+        raise SettingsError(message) from None
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    _check_tls(settings)
     configure_logging(settings.log_level)
     app = create_app(settings)
     tune_garbage_collector()
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,  # keep the JSON logging configured above
-        log_level=settings.log_level.lower(),
-        access_log=False,  # RequestContext writes the access log
-        proxy_headers=True,  # client addresses (rate limits, logs) from trusted proxies only
-        forwarded_allow_ips=settings.trusted_proxies,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run(app, **_uvicorn_options(settings, args))
     return 0
 
 
@@ -114,7 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gateway: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return _serve(settings, args)
+        try:
+            return _serve(settings, args)
+        except SettingsError as exc:
+            print(f"gateway: configuration error: {exc}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     command = _create_admin if args.command == "create-admin" else _seed
     try:

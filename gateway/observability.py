@@ -2,10 +2,10 @@
 
 ``RequestContext`` wraps the whole ASGI application (404s and 405s included):
 it takes the request id from ``X-Request-ID`` (or makes one) and returns it,
-adds the security headers, gives up on bodies stalled past ``body_timeout``
-(408), records a client that left before its answer as 499, logs one access
-line per request with the caller's subject (never the token), and counts
-requests and latencies.
+adds the security headers (and HSTS to answers to requests that came over TLS),
+gives up on bodies stalled past ``body_timeout`` (408), records a client that
+left before its answer as 499, logs one access line per request with the
+caller's subject (never the token), and counts requests and latencies.
 """
 
 from __future__ import annotations
@@ -227,10 +227,19 @@ class RequestContext:
     """The outermost ASGI layer: request id, security headers, body timeout, access log,
     metrics."""
 
-    def __init__(self, app: Any, metrics: Metrics, body_timeout: float) -> None:
+    def __init__(
+        self, app: Any, metrics: Metrics, body_timeout: float, hsts_max_age: int = 0
+    ) -> None:
         self._app = app
         self._metrics = metrics
         self._body_timeout = body_timeout
+        # Sent on answers to requests that came over TLS: directly, or per X-Forwarded-Proto
+        # from a trusted proxy (uvicorn's proxy headers set the scheme for those only).
+        self._hsts = (
+            (b"strict-transport-security", f"max-age={hsts_max_age}; includeSubDomains".encode())
+            if hsts_max_age
+            else None
+        )
         # Request ids: a random per-process prefix and a counter (32 hex digits),
         # unique across processes without a random draw per request.
         self._prefix = os.urandom(8).hex()
@@ -254,6 +263,7 @@ class RequestContext:
         # as whatever the app made of the disconnect (Litestar answers a body cut
         # short with a 500 nobody receives): it is the client's doing, not an error.
         client_left = answered = False
+        hsts = self._hsts if scope.get("scheme") == "https" else None
 
         async def send_with_headers(message: Any) -> None:
             nonlocal status, answered
@@ -268,6 +278,8 @@ class RequestContext:
                     headers.extend(h for h in SECURITY_HEADERS if h[0] not in own)
                 else:
                     headers.extend(SECURITY_HEADERS)
+                if hsts is not None:
+                    headers.append(hsts)
                 message = {**message, "headers": headers}
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
