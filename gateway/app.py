@@ -71,7 +71,7 @@ async def open_services(
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(indexes), settings.mongo_timeout_ms / 1000 + 1)
     passwords = Passwords(settings.hash_concurrency)
-    limiter = build_limiter(settings)
+    limiter = build_limiter(settings, db)
     services = Services.build(db, settings, passwords, limiter)
     # Unfinished uploads (a crash, a lost client) are removed while the app runs.
     sweeper = asyncio.create_task(services.files.sweep_forever(_SWEEP_SECONDS))

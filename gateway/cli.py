@@ -26,6 +26,7 @@ from gateway.observability import configure_logging
 from gateway.runtime import tune_garbage_collector
 from gateway.services import Actor
 from gateway.validation import convert_input
+from gateway.workers import serve_workers
 
 __all__ = ["main"]
 
@@ -68,6 +69,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     _check_tls(settings)
     configure_logging(settings.log_level)
+    workers = args.workers or settings.workers
+    if workers > 1:
+        serve_workers(settings, workers, _uvicorn_options(settings, args))
+        return 0
     app = create_app(settings)
     tune_garbage_collector()
     uvicorn.run(app, **_uvicorn_options(settings, args))
@@ -118,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve REST and GraphQL over HTTP")
     serve.add_argument("--host", help="overrides GATEWAY_HOST")
     serve.add_argument("--port", type=int, help="overrides GATEWAY_PORT")
+    serve.add_argument(
+        "--workers", type=int, choices=range(1, 65), metavar="N", help="overrides GATEWAY_WORKERS"
+    )
     admin = commands.add_parser("create-admin", help="create an admin (or promote and reset)")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
