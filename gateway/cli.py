@@ -10,19 +10,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import ssl
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
 from gateway.app import create_app, open_services
 from gateway.config import Settings, SettingsError, load_settings, with_jwt_secret
 from gateway.errors import GatewayError, ValidationFailed
+from gateway.header_timeout import header_timeout_protocol
 from gateway.models import UserCreate, UserUpdate
 from gateway.observability import configure_logging
 from gateway.runtime import tune_garbage_collector
 from gateway.services import Actor
 from gateway.validation import convert_input
+from gateway.workers import serve_workers
 
 __all__ = ["main"]
 
@@ -30,26 +34,53 @@ __all__ = ["main"]
 OPERATOR = Actor(id="cli", role="admin", email="", name="gateway CLI")
 
 
+def _uvicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_config": None,  # keep the JSON logging configured by configure_logging
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # RequestContext writes the access log
+        # Client addresses (rate limits, logs) and the scheme (HSTS) from trusted proxies only.
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+        "timeout_graceful_shutdown": 10,
+        "http": header_timeout_protocol(settings.header_timeout),
+        "ssl_certfile": settings.tls_cert,
+        "ssl_keyfile": settings.tls_key,
+    }
+
+
+def _check_tls(settings: Settings) -> None:
+    """Raises: SettingsError: the certificate and key do not make a TLS server's pair."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            settings.tls_cert, settings.tls_key
+        )
+    except ssl.SSLError as exc:
+        message = f"GATEWAY_TLS_CERT/GATEWAY_TLS_KEY: not a usable pair ({exc})"
+        raise SettingsError(message) from None
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     configure_logging(settings.log_level)
     try:
+        # What settings alone cannot tell: a certificate and key that make a pair, the
+        # allow-list, the versions fast execution was verified with (building the app).
+        _check_tls(settings)
         app = create_app(settings)
-    except SettingsError as exc:  # an allow-list, the versions fast execution was verified with
+    except SettingsError as exc:
         return _configuration_error(exc)
+    workers = args.workers or settings.workers
+    if workers > 1:
+        serve_workers(settings, workers, _uvicorn_options(settings, args))
+        return 0
     tune_garbage_collector()
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,  # keep the JSON logging configured above
-        log_level=settings.log_level.lower(),
-        access_log=False,  # RequestContext writes the access log
-        proxy_headers=True,  # client addresses (rate limits, logs) from trusted proxies only
-        forwarded_allow_ips=settings.trusted_proxies,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run(app, **_uvicorn_options(settings, args))
     return 0
 
 
@@ -97,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve REST and GraphQL over HTTP")
     serve.add_argument("--host", help="overrides GATEWAY_HOST")
     serve.add_argument("--port", type=int, help="overrides GATEWAY_PORT")
+    serve.add_argument(
+        "--workers", type=int, choices=range(1, 65), metavar="N", help="overrides GATEWAY_WORKERS"
+    )
     admin = commands.add_parser("create-admin", help="create an admin (or promote and reset)")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)

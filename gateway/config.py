@@ -108,6 +108,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_graphql_ip: Rate = "100000/60"
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
     trusted_proxies: str = "127.0.0.1"
+    # Serving (README "Production endpoints", "HTTPS", "Workers").
+    # Bearer token /metrics asks for; in production, unset means /metrics is not served
+    # on the API's port (404) unless metrics_port serves it.
+    metrics_token: str | None = None
+    # A port of its own for /metrics (plain HTTP, no token, on GATEWAY_HOST: keep it internal).
+    metrics_port: Port | None = None
+    # Swagger UI at /schema; unset: on in development, off in production (the OpenAPI
+    # document at /schema/openapi.json stays).
+    swagger_ui: bool | None = None
+    # PEM certificate (chain) and private key: both or neither; set, the gateway serves HTTPS.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    # Strict-Transport-Security max-age on answers to requests that came over TLS (0: none).
+    hsts_max_age: Annotated[int, msgspec.Meta(ge=0, le=2 * 365 * 24 * 3600)] = 365 * 24 * 3600
+    # Seconds a client has to send a request's head (line and headers) before it is cut off.
+    header_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
+    # Serving processes on the one port.
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
 
     @property
     def is_development(self) -> bool:
@@ -130,6 +148,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.is_development if self.graphql_suggestions is None else self.graphql_suggestions
 
     @property
+    def swagger_ui_enabled(self) -> bool:
+        return self.is_development if self.swagger_ui is None else self.swagger_ui
+
+    @property
+    def metrics_on_api_port(self) -> bool:
+        """Whether the API's port answers /metrics (with the token, when one is set)."""
+        if self.metrics_port is not None:
+            return False
+        return self.is_development or self.metrics_token is not None
+
+    @property
     def data_path(self) -> Path:
         return Path(self.data_dir).resolve()
 
@@ -144,9 +173,15 @@ _OPTIONAL = {
     "graphql_introspection",
     "graphiql",
     "graphql_suggestions",
+    "metrics_token",
+    "metrics_port",
+    "swagger_ui",
+    "tls_cert",
+    "tls_key",
 }
 # Variables with the prefix that are not settings of the service.
-_NOT_SETTINGS = {"GATEWAY_TEST_MONGODB_URI"}
+# GATEWAY_WORKERS_METRICS_DIR: set by `serve --workers` for its workers.
+_NOT_SETTINGS = {"GATEWAY_TEST_MONGODB_URI", "GATEWAY_WORKERS_METRICS_DIR"}
 # A value is echoed in an error unless its name says it may hold a secret.
 _SECRET_WORDS = ("secret", "uri", "url", "token", "password", "key")
 _HOSTNAME = re.compile(
@@ -283,6 +318,7 @@ def load_settings(
     settings = msgspec.convert(data, Settings, strict=False) if not problems else None
     if settings is not None:
         problems.extend(_argon2_problems(settings))
+        problems.extend(_tls_problems(settings))
         if settings.env == "production":
             problems.extend(_production_problems(settings))
     if settings is None or problems:
@@ -328,6 +364,22 @@ def _argon2_problems(settings: Settings) -> list[str]:
             f"argon2id minimums in production (at least one of: {floors})"
         ]
     return []
+
+
+def _tls_problems(settings: Settings) -> list[str]:
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        return ["GATEWAY_TLS_CERT and GATEWAY_TLS_KEY are set together or not at all"]
+    problems = []
+    files = {"GATEWAY_TLS_CERT": settings.tls_cert, "GATEWAY_TLS_KEY": settings.tls_key}
+    for name, path in files.items():
+        if path is None:
+            continue
+        try:
+            with open(path, "rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            problems.append(f"{name}: cannot read {path} ({exc.strerror})")
+    return problems
 
 
 def with_jwt_secret(settings: Settings) -> Settings:

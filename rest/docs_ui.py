@@ -15,12 +15,12 @@ from typing import Any, Final
 
 from litestar import Request, Router
 from litestar.datastructures import CacheControlHeader, ResponseHeader
-from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from gateway.http import asset_tags
 
-__all__ = ["DOCS_CSP", "DOCS_PATH", "STATIC_PATH", "SwaggerUI", "docs_router"]
+__all__ = ["DOCS_CSP", "DOCS_PATH", "STATIC_PATH", "SwaggerUI", "docs_plugins", "docs_router"]
 
 DOCS_PATH: Final = "/schema"
 STATIC_PATH: Final = f"{DOCS_PATH}/static"
@@ -83,6 +83,13 @@ class SwaggerUI(OpenAPIRenderPlugin):
                 ),
             )
         )
+
+
+def docs_plugins(swagger_ui: bool) -> list[OpenAPIRenderPlugin]:
+    """Swagger UI and the OpenAPI document, or the document alone (``GATEWAY_SWAGGER_UI``,
+    off in production): it describes the public API only, while the page is an
+    application of its own, with scripts, that production has no use for."""
+    return [SwaggerUI()] if swagger_ui else [JsonRenderPlugin()]
 
 
 def docs_router() -> Router:

@@ -40,7 +40,7 @@ from litestar.types.internal_types import PathParameterDefinition
 from msgspec import UNSET, UnsetType
 
 from gateway.pagination import MAX_PAGE_SIZE
-from rest.docs_ui import SwaggerUI, docs_router
+from rest.docs_ui import docs_plugins, docs_router
 
 __all__ = [
     "CONTACT_INVALID",
@@ -346,9 +346,9 @@ def _operation_id(
     return first + "".join(word.title() for word in rest)
 
 
-def openapi_config() -> OpenAPIConfig:
-    """The document's config, with the offline docs page (a new one per app: Litestar
-    changes it in place)."""
+def openapi_config(swagger_ui: bool = True) -> OpenAPIConfig:
+    """The document's config, with the offline docs page unless ``swagger_ui`` is off (a
+    new one per app: Litestar changes it in place)."""
     return OpenAPIConfig(
         title="gateway",
         version=version("gateway"),
@@ -366,6 +366,6 @@ def openapi_config() -> OpenAPIConfig:
             },
         ),
         operation_id_creator=_operation_id,
-        render_plugins=[SwaggerUI()],
+        render_plugins=docs_plugins(swagger_ui),
         openapi_router=docs_router(),
     )

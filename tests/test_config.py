@@ -231,3 +231,25 @@ async def test_hashes_made_with_other_parameters_still_verify():
     finally:
         old.close()
         new.close()
+
+
+def test_tls_files_come_together_and_must_be_readable(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("certificate")
+    key.write_text("key")
+    with pytest.raises(SettingsError, match="GATEWAY_TLS_CERT and GATEWAY_TLS_KEY"):
+        load_settings({"GATEWAY_TLS_CERT": str(cert)}, env_file=None)
+    with pytest.raises(SettingsError, match="GATEWAY_TLS_KEY: cannot read"):
+        load_settings(
+            {"GATEWAY_TLS_CERT": str(cert), "GATEWAY_TLS_KEY": str(tmp_path / "none")},
+            env_file=None,
+        )
+    settings = load_settings(
+        {"GATEWAY_TLS_CERT": str(cert), "GATEWAY_TLS_KEY": str(key), "GATEWAY_TLS_CERT_X": ""},
+        env_file=None,
+    )
+    assert (settings.tls_cert, settings.tls_key) == (str(cert), str(key))
+    assert (
+        load_settings({"GATEWAY_TLS_CERT": "", "GATEWAY_TLS_KEY": ""}, env_file=None).tls_cert
+        is None
+    )
