@@ -123,7 +123,7 @@ class EmbeddedServer:
         store.mkdir(exist_ok=True)
         log_file = self._dir / "mongo.log"
         command = [
-            sys.executable, "-m", "gateway.embedded_log", str(log_file),
+            sys.executable, "-m", "gateway.nx_27017_runner", str(log_file),
             "--data-dir", str(store),
             "--host", "127.0.0.1",
             "--port", str(self._port),

@@ -7,7 +7,7 @@ import logging
 from pymongo import AsyncMongoClient
 
 from gateway.embedded import EmbeddedServer
-from gateway.embedded_log import LOG_BACKUPS, MAX_LOG_BYTES, OnceFilter, configure
+from gateway.nx_27017_runner import LOG_BACKUPS, MAX_LOG_BYTES, OnceFilter, configure
 
 
 async def test_connections_and_commands_leave_no_trace(tmp_path):

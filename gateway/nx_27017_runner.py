@@ -1,4 +1,4 @@
-"""Run ``nx-27017`` with one bounded log: ``python -m gateway.embedded_log LOG_FILE ARGS...``.
+"""Run ``nx-27017`` with one bounded log: ``python -m gateway.nx_27017_runner LOG_FILE ARGS...``.
 
 The server's own ``main()`` logs every line twice (to standard error, which the
 gateway sent to the log file, and again through a file handler of its own),
@@ -57,7 +57,7 @@ def configure(log_file: str) -> None:
 def main(argv: list[str]) -> None:
     log_file, *server_args = argv
     configure(log_file)
-    from nx_27017.nx_27017 import main as serve
+    from nx_27017.nx_27017 import main as serve  # type: ignore[import-untyped]
 
     sys.argv = ["nx-27017", *server_args, "--log-file", os.devnull]
     serve()
