@@ -78,6 +78,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=64)] = RFC_9106_LOW_MEMORY.parallelism
     cors_origins: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Unset: JSON lines in production, readable lines in development.
+    log_format: Literal["json", "console"] | None = None
     graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
     graphql_max_aliases: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 30
     # Parsing costs some 10 us a token: 2,000 keep it near 20 ms.
@@ -159,6 +161,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.is_development or self.metrics_token is not None
 
     @property
+    def log_format_chosen(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.is_development else "json"
+
+    @property
     def data_path(self) -> Path:
         return Path(self.data_dir).resolve()
 
@@ -173,6 +181,7 @@ _OPTIONAL = {
     "graphql_introspection",
     "graphiql",
     "graphql_suggestions",
+    "log_format",
     "metrics_token",
     "metrics_port",
     "swagger_ui",
@@ -180,8 +189,12 @@ _OPTIONAL = {
     "tls_key",
 }
 # Variables with the prefix that are not settings of the service.
-# GATEWAY_WORKERS_METRICS_DIR: set by `serve --workers` for its workers.
-_NOT_SETTINGS = {"GATEWAY_TEST_MONGODB_URI", "GATEWAY_WORKERS_METRICS_DIR"}
+# Set by `serve --workers` for its workers; read by `create-admin`; read by the tests.
+_NOT_SETTINGS = {
+    "GATEWAY_WORKERS_METRICS_DIR",
+    "GATEWAY_ADMIN_PASSWORD",
+    "GATEWAY_TEST_MONGODB_URI",
+}
 # A value is echoed in an error unless its name says it may hold a secret.
 _SECRET_WORDS = ("secret", "uri", "url", "token", "password", "key")
 _HOSTNAME = re.compile(
@@ -196,6 +209,8 @@ def _normalise(name: str, value: str) -> object:
         return tuple(part.strip() for part in value.split(",") if part.strip())
     if name == "log_level":
         return value.upper()
+    if name == "log_format":
+        return value.lower() or None
     if name == "env":
         return {"dev": "development", "prod": "production"}.get(value.lower(), value.lower())
     if name in _OPTIONAL and not value:

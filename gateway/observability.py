@@ -1,4 +1,4 @@
-"""Request ids, JSON logs, access logs and Prometheus metrics.
+"""Request ids, access logs and Prometheus metrics (log formats: ``gateway.logs``).
 
 ``RequestContext`` wraps the whole ASGI application (404s and 405s included):
 it takes the request id from ``X-Request-ID`` (or makes one) and returns it,
@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
-import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -43,11 +41,9 @@ from gateway.worker_metrics import WorkerTotals
 
 __all__ = [
     "DatabaseCommandCounter",
-    "JsonFormatter",
     "Metrics",
     "RequestContext",
     "RequestInfo",
-    "configure_logging",
     "current_request",
 ]
 
@@ -77,39 +73,6 @@ _current: ContextVar[RequestInfo | None] = ContextVar("gateway_request", default
 
 def current_request() -> RequestInfo | None:
     return _current.get()
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the request id of the request being served."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        info = _current.get()
-        if info is not None:
-            entry["request_id"] = info.request_id
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    # Our access log replaces uvicorn's (it knows the route, the subject and the request id).
-    logging.getLogger("uvicorn.access").disabled = True
 
 
 class Metrics:

@@ -26,8 +26,8 @@ from litestar import Litestar
 from gateway.app import create_app
 from gateway.config import Settings, load_settings, with_jwt_secret
 from gateway.embedded import EmbeddedServer
+from gateway.logs import configure_logging
 from gateway.metrics_serving import metrics_port
-from gateway.observability import configure_logging
 from gateway.runtime import tune_garbage_collector
 from gateway.worker_metrics import WorkerTotals
 
@@ -41,7 +41,7 @@ _HEALTHCHECK_SECONDS = 30
 def worker_app() -> Litestar:
     """The app of one worker (uvicorn calls this factory in each worker process)."""
     settings = with_jwt_secret(load_settings())
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     app = create_app(settings, workers_dir=Path(os.environ[METRICS_DIR_VARIABLE]))
     tune_garbage_collector()
     return app

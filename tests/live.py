@@ -40,11 +40,12 @@ def gateway_env(data_dir: Path, **settings: str) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], env: Mapping[str, str], timeout: float = 60
+    args: list[str], env: Mapping[str, str], timeout: float = 60, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
         env=dict(env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
