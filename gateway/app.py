@@ -18,6 +18,7 @@ from gateway.auth import Passwords
 from gateway.config import Settings, with_jwt_secret
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
+from gateway.front_page import front_page_handlers
 from gateway.http import provide_actor, provide_services
 from gateway.metrics_serving import serving_metrics
 from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
@@ -136,7 +137,11 @@ def create_app(
         metrics=metrics,
         body_timeout=settings.body_timeout,
         hsts_max_age=settings.hsts_max_age,
-        route_handlers=[*route_handlers(settings), *graphql_route_handlers(settings)],
+        route_handlers=[
+            *front_page_handlers(settings),
+            *route_handlers(settings),
+            *graphql_route_handlers(settings),
+        ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "actor": Provide(provide_actor),

@@ -25,6 +25,7 @@ from gateway.config import (
     with_jwt_secret,
 )
 from gateway.errors import GatewayError, ValidationFailed
+from gateway.front_page import serving_line
 from gateway.header_timeout import header_timeout_protocol
 from gateway.logs import configure_logging
 from gateway.runtime import tune_garbage_collector
@@ -69,7 +70,6 @@ def _check_tls(settings: Settings) -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    configure_logging(settings)
     try:
         # What settings alone cannot tell: a certificate and key that make a pair, the
         # allow-list, the versions fast execution was verified with (building the app).
@@ -77,12 +77,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         app = create_app(settings)
     except SettingsError as exc:
         return _configuration_error(exc)
+    options = _uvicorn_options(settings, args)
+    log.info(serving_line(settings, options["host"], options["port"]))
     workers = args.workers or settings.workers
     if workers > 1:
-        serve_workers(settings, workers, _uvicorn_options(settings, args))
+        serve_workers(settings, workers, options)
         return 0
     tune_garbage_collector()
-    uvicorn.run(app, **_uvicorn_options(settings, args))
+    uvicorn.run(app, **options)
     return 0
 
 
