@@ -18,10 +18,8 @@ import pytest
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.testing import TestClient
 
-from gateway.app import create_app
 from gateway.compression import COMPRESS_MIN_BYTES, Compression, choose_coding, compressible
 from gateway.static_assets import IMMUTABLE, REVALIDATE, asset_url
-from tests.conftest import running
 
 _DECODE = {"gzip": gzip.decompress, "br": brotli.decompress, None: lambda body: body}
 _JSON = [(b"content-type", b"application/json")]
@@ -295,44 +293,3 @@ async def test_a_changed_asset_gets_a_new_url(tmp_path) -> None:
     other.write_bytes(b"console.log(2)")
     assert first.startswith("/static/app.js?v=")
     assert asset_url(other, "/static") != first
-
-
-@pytest.fixture
-async def cors_client(settings, mongo, db):
-    app = create_app(
-        msgspec.structs.replace(settings, cors_origins=("https://app.example.com",)), client=mongo
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        yield http
-
-
-async def test_cors_allows_preconditions_and_exposes_validators(cors_client) -> None:
-    preflight = await cors_client.options(
-        "/api/products/x",
-        headers={
-            "Origin": "https://app.example.com",
-            "Access-Control-Request-Method": "PUT",
-            "Access-Control-Request-Headers": "if-match, if-none-match, if-modified-since, if-range, range",
-        },
-    )
-    assert preflight.status_code in (200, 204)
-    allowed = {
-        h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")
-    }
-    assert {"if-match", "if-none-match", "if-modified-since", "if-range", "range"} <= allowed
-    answer = await cors_client.get("/api/hello", headers={"Origin": "https://app.example.com"})
-    exposed = {
-        h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")
-    }
-    assert {
-        "etag",
-        "last-modified",
-        "content-range",
-        "accept-ranges",
-        "x-total-count",
-        "link",
-        "location",
-        "retry-after",
-        "x-request-id",
-    } <= exposed
