@@ -25,6 +25,7 @@ Static bundles are compressed once, not here: see ``gateway.static_assets``.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 from collections.abc import Iterable
@@ -59,6 +60,7 @@ _CONDITIONAL_HEADERS: Final = frozenset({b"if-none-match", b"if-match", b"if-ran
 _CODED_TAG: Final = re.compile(rb'-(?:gzip|br)"')
 
 
+@functools.lru_cache(maxsize=256)  # clients send few distinct values: a lookup per request
 def choose_coding(accept_encoding: str | None) -> str | None:
     """The coding to answer with under ``Accept-Encoding`` (RFC 9110 12.5.3): ``"br"``,
     ``"gzip"`` or None (identity). Brotli is chosen only when its q is at least
@@ -111,8 +113,13 @@ def compressible(path: bytes, status: int, headers: Iterable[tuple[bytes, bytes]
         if lowered == b"cache-control" and b"no-transform" in value.lower():
             return False
         if lowered == b"content-type":
-            textual = _TEXTUAL_TYPES.match(value.decode("latin-1")) is not None
+            textual = _is_textual(value)
     return textual
+
+
+@functools.lru_cache(maxsize=64)  # a handful of types: a lookup per answer
+def _is_textual(content_type: bytes) -> bool:
+    return _TEXTUAL_TYPES.match(content_type.decode("latin-1")) is not None
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -141,18 +148,22 @@ class Compression:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        request_headers = scope["headers"]
-        if_none_match = _header(request_headers, b"if-none-match")
-        if any(
-            key.lower() in _CONDITIONAL_HEADERS and _CODED_TAG.search(value)
-            for key, value in request_headers
-        ):
+        # ASGI servers give header names in lower case.
+        accept = if_none_match = None
+        coded_tags = False
+        for key, value in scope["headers"]:
+            if key == b"accept-encoding":
+                accept = value
+            elif key in _CONDITIONAL_HEADERS:
+                if key == b"if-none-match":
+                    if_none_match = value
+                coded_tags = coded_tags or _CODED_TAG.search(value) is not None
+        if coded_tags:
             # In place: the outer layers read what routing writes into this scope.
             scope["headers"] = [
-                (key, _CODED_TAG.sub(b'"', value) if key.lower() in _CONDITIONAL_HEADERS else value)
-                for key, value in request_headers
+                (key, _CODED_TAG.sub(b'"', value) if key in _CONDITIONAL_HEADERS else value)
+                for key, value in scope["headers"]
             ]
-        accept = _header(request_headers, b"accept-encoding")
         coding = choose_coding(accept.decode("latin-1") if accept is not None else None)
         path: bytes = scope.get("raw_path") or scope["path"].encode()
         head = scope["method"] == "HEAD"
