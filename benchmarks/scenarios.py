@@ -210,6 +210,12 @@ def build_scenarios(f: Fixtures) -> list[Scenario]:
         Scenario("ref-litestar", "plain Litestar: GET /api/hello", "litestar"),
         _rest("hello", "/api/hello"),
         _rest("products", "/api/products?page=2&limit=10"),
+        _rest(
+            "products-gzip",
+            "/api/products?page=2&limit=10",
+            "Accept-Encoding: gzip",
+            title="GET /api/products?page=2&limit=10 (gzip)",
+        ),
         _rest("products-category", f"/api/products?category={CATEGORY}&page=50&limit=10"),
         _rest("user", f"/api/users/{f.user_id}", f.bearer, title="GET /api/users/ID (signed in)"),
         Scenario(

@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.routes import HTTPRoute
 
 from gateway.auth import Passwords
+from gateway.compression import Compression
 from gateway.config import Settings, with_jwt_secret
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
@@ -121,13 +122,29 @@ def create_app(
                 "Authorization",
                 "Content-Type",
                 "X-Request-ID",
+                # Conditional and range requests (validators from ETag/Last-Modified).
+                "If-Match",
+                "If-None-Match",
+                "If-Modified-Since",
+                "If-Range",
+                "Range",
                 # The preflight-forcing headers GraphQL uploads require (see resolvers).
                 "Apollo-Require-Preflight",
                 "GraphQL-Require-Preflight",
                 "X-Apollo-Operation-Name",
                 "X-Requested-With",
             ],
-            expose_headers=["X-Total-Count", "Link", "Location", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "X-Total-Count",
+                "Link",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+                "ETag",
+                "Last-Modified",
+                "Content-Range",
+                "Accept-Ranges",
+            ],
             allow_credentials=False,
         )
         if settings.cors_origins
@@ -162,7 +179,8 @@ def create_app(
 
 class GatewayApp(Litestar):
     """Litestar with ``RequestContext`` outermost, so that every answer (404 and 405
-    included) gets a request id, security headers, an access log line and metrics."""
+    included) gets a request id, security headers, an access log line and metrics,
+    and ``Compression`` inside it (the log and metrics see the status, not the coding)."""
 
     def __init__(
         self, *args: Any, metrics: Metrics, body_timeout: float, hsts_max_age: int, **kwargs: Any
@@ -201,5 +219,8 @@ class GatewayApp(Litestar):
 
     def _create_asgi_handler(self) -> Any:
         return RequestContext(
-            super()._create_asgi_handler(), self.metrics, self.body_timeout, self.hsts_max_age
+            Compression(super()._create_asgi_handler()),
+            self.metrics,
+            self.body_timeout,
+            self.hsts_max_age,
         )

@@ -4,7 +4,9 @@ Swagger UI's browser build is vendored in ``rest/static/swagger-ui/`` (re-create
 by ``scripts/vendor_docs_ui.sh``) and served under ``/schema/static/``, so the
 page works with no internet access. The page holds no inline script or style,
 so it runs under ``DOCS_CSP``; asset URLs carry a digest of the file (``?v=...``),
-which lets browsers keep them for a year.
+which lets browsers keep them for a year, while the page and the OpenAPI document
+are revalidated (``no-cache``); the bundles are compressed once
+(``gateway.static_assets``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any, Final
 from litestar import Request, Router
 from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
-from litestar.static_files import create_static_files_router
 
 from gateway.http import asset_tags
+from gateway.static_assets import StaticAssets
 
 __all__ = ["DOCS_CSP", "DOCS_PATH", "STATIC_PATH", "SwaggerUI", "docs_plugins", "docs_router"]
 
@@ -73,16 +75,7 @@ class SwaggerUI(OpenAPIRenderPlugin):
 """.encode()
 
     def receive_router(self, router: Router) -> None:
-        router.register(
-            create_static_files_router(
-                path="/static",
-                directories=[STATIC_DIR],
-                name="docs-static",
-                cache_control=CacheControlHeader(
-                    public=True, max_age=365 * 24 * 3600, immutable=True
-                ),
-            )
-        )
+        router.register(StaticAssets(STATIC_DIR).handler("/static"))
 
 
 def docs_plugins(swagger_ui: bool) -> list[OpenAPIRenderPlugin]:
@@ -102,4 +95,5 @@ def docs_router() -> Router:
         route_handlers=[],
         include_in_schema=False,
         response_headers=[ResponseHeader(name="Content-Security-Policy", value=DOCS_CSP)],
+        cache_control=CacheControlHeader(no_cache=True),
     )
