@@ -50,8 +50,8 @@ __all__ = [
     "PAGE",
     "SIGNED_IN",
     "header",
-    "json_body",
     "limit_parameter",
+    "model_schema",
     "openapi_config",
     "operation",
     "parameter",
@@ -103,29 +103,18 @@ def _schema(node: Mapping[str, Any]) -> Schema:
     return Schema(**fields)
 
 
-def _model_schema(model: type[Any], required: Sequence[str] | None = None) -> Schema:
+def model_schema(model: type[Any], required: Sequence[str] | None = None) -> Schema:
     """``model``'s JSON Schema: msgspec's, so its types and ``Meta`` (constraints, and the
     descriptions and patterns of rules checked in code); ``required`` replaces the required
-    fields where a default stands for a refused value (the contact form)."""
+    fields where a default stands for a refused value (the contact form). ``object`` is any
+    JSON."""
+    if model is object:
+        return Schema()
     _, definitions = msgspec.json.schema_components([model])
     node = definitions[model.__name__]
     if required is not None:
         node["required"] = list(required)
     return _schema(node)
-
-
-def json_body(
-    model: type[Any] | None,
-    description: str,
-    *,
-    required: Sequence[str] | None = None,
-) -> RequestBody:
-    """A required ``application/json`` body shaped by ``model`` (any JSON when ``None``);
-    ``required`` as for ``_model_schema``."""
-    schema = Schema() if model is None else _model_schema(model, required)
-    return RequestBody(
-        content={JSON: OpenAPIMediaType(schema=schema)}, description=description, required=True
-    )
 
 
 FILE_BODY: Final = RequestBody(
@@ -201,6 +190,9 @@ _ERROR_NAMES: Final = {
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
+# What reading a JSON body can answer: bad JSON or fields, a stalled body, too large a
+# body, another content type.
+JSON_BODY_ERRORS: Final = (400, 408, 413, 415)
 _RETRY_AFTER: Final[dict[str, OpenAPIHeader | Reference]] = {
     "Retry-After": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
@@ -217,7 +209,7 @@ def _error(
 ) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=description,
-        content={JSON: OpenAPIMediaType(schema=_model_schema(model))},
+        content={JSON: OpenAPIMediaType(schema=model_schema(model))},
         headers=headers,
     )
 
@@ -235,7 +227,7 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
             "value (`source` given twice, an operator-like key) is a `BadRequest` body.",
             content={
                 JSON: OpenAPIMediaType(
-                    schema=Schema(any_of=[_model_schema(ContactErrors), _model_schema(ErrorBody)])
+                    schema=Schema(any_of=[model_schema(ContactErrors), model_schema(ErrorBody)])
                 )
             },
         ),
@@ -268,23 +260,29 @@ def operation(
     """An ``operation_class`` completing what Litestar generates for a handler.
 
     Args:
-        errors: the error statuses the operation answers (500 is always added).
-        body: the request body the handler reads by hand.
+        errors: the error statuses the operation answers (500 is always added, and
+            ``JSON_BODY_ERRORS`` with a ``StrictBody``).
+        body: the request body, where Litestar cannot document it (no ``StrictBody``).
         parameters: parameters read by hand, or replacing generated ones of the same name.
         headers: headers of the success response.
         content: the success response's content, when the returned type does not tell it.
         bad_request: the response component for 400.
     """
     names = {**_ERROR_NAMES, 400: bad_request}
-    references = {
-        str(status): Reference(ref=f"#/components/responses/{names[status]}")
-        for status in sorted({*errors, 500})
-    }
+
+    def references(statuses: Iterable[int]) -> dict[str, OpenAPIResponse | Reference]:
+        return {
+            str(status): Reference(ref=f"#/components/responses/{names[status]}")
+            for status in sorted({*statuses, 500})
+        }
 
     @dataclasses.dataclass
     class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
-            self.request_body = body
+            # A JSON body Litestar documented (a ``StrictBody``) answers its errors anywhere.
+            statuses = {*errors, *(JSON_BODY_ERRORS if self.request_body else ())}
+            if body is not None:
+                self.request_body = body
             given = {
                 (p.name, p.param_in): p for p in self.parameters or () if isinstance(p, Parameter)
             }
@@ -301,7 +299,7 @@ def operation(
                 if content is not None:
                     response.content = dict(content)
                 response.headers = {**(response.headers or {}), **(headers or {})} or None
-            self.responses = {**success, **references}
+            self.responses = {**success, **references(statuses)}
 
     return DocumentedOperation
 
