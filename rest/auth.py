@@ -60,7 +60,7 @@ async def login(
     "`pwv` (the password version it was issued for).",
     tags=["auth"],
     security=SIGNED_IN,
-    operation_class=operation(errors=(401, 503)),
+    operation_class=operation(errors=(503,)),
 )
 async def protected(actor: ActorDep) -> ProtectedData:
     caller = require_signed_in(actor)

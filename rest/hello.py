@@ -26,7 +26,7 @@ class HelloController(Controller):
     tags = ("hello",)
     before_request = staticmethod(check_json_body)
 
-    @get("/", summary="Greet", operation_class=operation(errors=()))
+    @get("/", summary="Greet", operation_class=operation())
     async def greet(self) -> Greeting:
         return {"message": "Hello from the gateway"}
 
@@ -36,7 +36,7 @@ class HelloController(Controller):
         summary="Echo a JSON body",
         description='Answers `{"received": <body>}`, the body as it was sent.',
         dto=StrictBody[object],
-        operation_class=operation(errors=()),
+        operation_class=operation(),
     )
     async def echo(self, data: JSONBody[object]) -> Echo:
         return {"received": data}

@@ -1,13 +1,14 @@
 """The REST API's OpenAPI document (``/schema/openapi.json``): its config and shared pieces.
 
-Litestar documents what it can see in a handler's signature: path parameters and
-the returned type. The gateway reads bodies and query values by hand (strict and
-uniform errors, see ``rest/_http.py``) and maps errors in one place
-(``rest/errors.py``), so each handler names the rest with ``operation_class=
-operation(...)``: its request body (schemas from the msgspec input models), its
-query parameters, its success headers and which error statuses it answers. Error
-responses are shared components (``#/components/responses/...``) with their
-bodies and headers.
+Litestar documents what it sees in a handler's signature: path parameters, the
+returned type, and a JSON body bound through ``rest._http.StrictBody`` (the model's
+msgspec schema, so its ``Meta``). What it cannot see, each handler names with
+``operation_class=operation(...)``: the error statuses it answers (shared
+components, ``#/components/responses/...``, with their bodies and headers; those
+implied by a JSON body, a token or query values are added here), success headers,
+and what is read by hand: the query values (Litestar's binding would take the last
+of repeated keys and convert leniently, see ``rest._http.plain_query``) and the
+bodies of files and uploads (raw bytes, multipart).
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
 
 def operation(
     *,
-    errors: Iterable[int],
+    errors: Iterable[int] = (),
     body: RequestBody | None = None,
     parameters: Sequence[Parameter] = (),
     headers: Mapping[str, OpenAPIHeader] | None = None,
@@ -260,8 +261,10 @@ def operation(
     """An ``operation_class`` completing what Litestar generates for a handler.
 
     Args:
-        errors: the error statuses the operation answers (500 is always added, and
-            ``JSON_BODY_ERRORS`` with a ``StrictBody``).
+        errors: the error statuses the operation answers. Added to them: 500 always,
+            ``JSON_BODY_ERRORS`` with a ``StrictBody``, 401 where a token is read
+            (``security``), 400 where query values are read (``rest._http.plain_query``
+            refuses operator-like and repeated keys).
         body: the request body, where Litestar cannot document it (no ``StrictBody``).
         parameters: parameters read by hand, or replacing generated ones of the same name.
         headers: headers of the success response.
@@ -279,8 +282,11 @@ def operation(
     @dataclasses.dataclass
     class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
-            # A JSON body Litestar documented (a ``StrictBody``) answers its errors anywhere.
-            statuses = {*errors, *(JSON_BODY_ERRORS if self.request_body else ())}
+            statuses = {*errors, *(JSON_BODY_ERRORS if self.request_body and not body else ())}
+            if self.security:
+                statuses.add(401)
+            if any(p.param_in == "query" for p in parameters):
+                statuses.add(400)
             if body is not None:
                 self.request_body = body
             given = {

@@ -45,7 +45,7 @@ class ProductController(Controller):
         "/",
         summary="List products",
         operation_class=operation(
-            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT)], errors=(400, 503)
+            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT)], errors=(503,)
         ),
     )
     async def list_products(self, request: AnyRequest, services: ServicesDep) -> ProductPage:
@@ -69,7 +69,7 @@ class ProductController(Controller):
         description="Admins only.",
         security=SIGNED_IN,
         dto=StrictBody[ProductCreate],
-        operation_class=operation(headers={"Location": LOCATION}, errors=(401, 403, 503)),
+        operation_class=operation(headers={"Location": LOCATION}, errors=(403, 503)),
     )
     async def create_product(
         self, data: JSONBody[ProductCreate], services: ServicesDep, actor: ActorDep
@@ -91,7 +91,7 @@ class ProductController(Controller):
         description="Admins only; the fields left out are kept.",
         security=SIGNED_IN,
         dto=StrictBody[ProductUpdate],
-        operation_class=operation(parameters=[_PRODUCT_ID], errors=(401, 403, 404, 503)),
+        operation_class=operation(parameters=[_PRODUCT_ID], errors=(403, 404, 503)),
     )
     async def update_product(
         self,
@@ -107,7 +107,7 @@ class ProductController(Controller):
         summary="Delete a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_PRODUCT_ID], errors=(401, 403, 404, 503)),
+        operation_class=operation(parameters=[_PRODUCT_ID], errors=(403, 404, 503)),
     )
     async def delete_product(
         self, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]

@@ -74,7 +74,7 @@ class UserController(Controller):
         operation_class=operation(
             parameters=[PAGE, limit_parameter(DEFAULT_LIMIT)],
             headers=_PAGE_HEADERS,
-            errors=(400, 401, 503),
+            errors=(503,),
         ),
     )
     async def list_users(
@@ -98,7 +98,7 @@ class UserController(Controller):
         description="Anyone may sign up; only an admin may give a `role`.",
         security=OPTIONAL_TOKEN,
         dto=StrictBody[UserCreate],
-        operation_class=operation(headers={"Location": LOCATION}, errors=(401, 403, 409, 429, 503)),
+        operation_class=operation(headers={"Location": LOCATION}, errors=(403, 409, 429, 503)),
     )
     async def create_user(
         self,
@@ -116,7 +116,7 @@ class UserController(Controller):
         description=f"`PUT /api/users/{{user_id}}`, with the id in the query string. {_CHANGES}",
         security=SIGNED_IN,
         dto=StrictBody[UserUpdate],
-        operation_class=operation(parameters=[_LEGACY_ID], errors=(401, 403, 404, 409, 503)),
+        operation_class=operation(parameters=[_LEGACY_ID], errors=(403, 404, 409, 503)),
     )
     async def update_user_legacy(
         self,
@@ -132,7 +132,7 @@ class UserController(Controller):
         summary="Delete a user (legacy form)",
         description="`DELETE /api/users/{user_id}`, with the id in the query string.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_LEGACY_ID], errors=(400, 401, 403, 404, 503)),
+        operation_class=operation(parameters=[_LEGACY_ID], errors=(403, 404, 503)),
     )
     async def delete_user_legacy(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
@@ -144,7 +144,7 @@ class UserController(Controller):
         summary="Read a user",
         description="The user with their newest posts (at most 100) and their profile.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_USER_ID], errors=(401, 404, 503)),
+        operation_class=operation(parameters=[_USER_ID], errors=(404, 503)),
     )
     async def get_user(
         self, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
@@ -157,7 +157,7 @@ class UserController(Controller):
         description=f"Users change themselves; admins anyone. {_CHANGES}",
         security=SIGNED_IN,
         dto=StrictBody[UserUpdate],
-        operation_class=operation(parameters=[_USER_ID], errors=(401, 403, 404, 409, 503)),
+        operation_class=operation(parameters=[_USER_ID], errors=(403, 404, 409, 503)),
     )
     async def update_user(
         self,
@@ -173,7 +173,7 @@ class UserController(Controller):
         summary="Delete a user",
         description="Also removes their posts and profile. Users delete themselves; admins anyone.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_USER_ID], errors=(401, 403, 404, 503)),
+        operation_class=operation(parameters=[_USER_ID], errors=(403, 404, 503)),
     )
     async def delete_user(
         self, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
