@@ -6,12 +6,13 @@ from typing import Any, TypedDict
 
 from litestar import Request, get, post
 from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody
 
 from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import Credentials
 from gateway.services.policy import require_signed_in
-from rest._http import read_json
-from rest.openapi import SIGNED_IN, json_body, operation
+from rest._http import StrictBody, check_json_body
+from rest.openapi import SIGNED_IN, operation
 
 __all__ = ["login", "protected"]
 
@@ -32,9 +33,6 @@ class ProtectedData(TypedDict):
     user: dict[str, Any]
 
 
-_CREDENTIALS = json_body(Credentials, "The account's email and password.")
-
-
 @post(
     "/api/auth/login",
     status_code=200,
@@ -43,11 +41,14 @@ _CREDENTIALS = json_body(Credentials, "The account's email and password.")
     'passwords get the same 401, `{"error": "Invalid credentials"}`.',
     tags=["auth"],
     responses={200: ResponseSpec(LoginResult, description="Logged in.", generate_examples=False)},
-    operation_class=operation(body=_CREDENTIALS, errors=(400, 401, 408, 413, 415, 429, 503)),
+    dto=StrictBody[Credentials],
+    before_request=check_json_body,
+    operation_class=operation(errors=(401, 429, 503)),
 )
-async def login(request: Request[Any, Any, Any], services: ServicesDep) -> dict[str, Any]:
-    credentials = await read_json(request, Credentials)
-    result = await services.auth.login(credentials, client=client_address(request))
+async def login(
+    request: Request[Any, Any, Any], data: JSONBody[Credentials], services: ServicesDep
+) -> dict[str, Any]:
+    result = await services.auth.login(data, client=client_address(request))
     user = result.user
     return {"token": result.token, "user": {"id": user.id, "email": user.email, "name": user.name}}
 
@@ -59,7 +60,7 @@ async def login(request: Request[Any, Any, Any], services: ServicesDep) -> dict[
     "`pwv` (the password version it was issued for).",
     tags=["auth"],
     security=SIGNED_IN,
-    operation_class=operation(errors=(401, 503)),
+    operation_class=operation(errors=(503,)),
 )
 async def protected(actor: ActorDep) -> ProtectedData:
     caller = require_signed_in(actor)

@@ -1,13 +1,14 @@
 """The REST API's OpenAPI document (``/schema/openapi.json``): its config and shared pieces.
 
-Litestar documents what it can see in a handler's signature: path parameters and
-the returned type. The gateway reads bodies and query values by hand (strict and
-uniform errors, see ``rest/_http.py``) and maps errors in one place
-(``rest/errors.py``), so each handler names the rest with ``operation_class=
-operation(...)``: its request body (schemas from the msgspec input models), its
-query parameters, its success headers and which error statuses it answers. Error
-responses are shared components (``#/components/responses/...``) with their
-bodies and headers.
+Litestar documents what it sees in a handler's signature: path parameters, the
+returned type, and a JSON body bound through ``rest._http.StrictBody`` (the model's
+msgspec schema, so its ``Meta``). What it cannot see, each handler names with
+``operation_class=operation(...)``: the error statuses it answers (shared
+components, ``#/components/responses/...``, with their bodies and headers; those
+implied by a JSON body, a token or query values are added here), success headers,
+and what is read by hand: the query values (Litestar's binding would take the last
+of repeated keys and convert leniently, see ``rest._http.plain_query``) and the
+bodies of files and uploads (raw bytes, multipart).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ __all__ = [
     "PAGE",
     "SIGNED_IN",
     "header",
-    "json_body",
     "limit_parameter",
+    "model_schema",
     "openapi_config",
     "operation",
     "parameter",
@@ -103,29 +104,18 @@ def _schema(node: Mapping[str, Any]) -> Schema:
     return Schema(**fields)
 
 
-def _model_schema(model: type[Any], required: Sequence[str] | None = None) -> Schema:
+def model_schema(model: type[Any], required: Sequence[str] | None = None) -> Schema:
     """``model``'s JSON Schema: msgspec's, so its types and ``Meta`` (constraints, and the
     descriptions and patterns of rules checked in code); ``required`` replaces the required
-    fields where a default stands for a refused value (the contact form)."""
+    fields where a default stands for a refused value (the contact form). ``object`` is any
+    JSON."""
+    if model is object:
+        return Schema()
     _, definitions = msgspec.json.schema_components([model])
     node = definitions[model.__name__]
     if required is not None:
         node["required"] = list(required)
     return _schema(node)
-
-
-def json_body(
-    model: type[Any] | None,
-    description: str,
-    *,
-    required: Sequence[str] | None = None,
-) -> RequestBody:
-    """A required ``application/json`` body shaped by ``model`` (any JSON when ``None``);
-    ``required`` as for ``_model_schema``."""
-    schema = Schema() if model is None else _model_schema(model, required)
-    return RequestBody(
-        content={JSON: OpenAPIMediaType(schema=schema)}, description=description, required=True
-    )
 
 
 FILE_BODY: Final = RequestBody(
@@ -201,6 +191,9 @@ _ERROR_NAMES: Final = {
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
+# What reading a JSON body can answer: bad JSON or fields, a stalled body, too large a
+# body, another content type.
+JSON_BODY_ERRORS: Final = (400, 408, 413, 415)
 _RETRY_AFTER: Final[dict[str, OpenAPIHeader | Reference]] = {
     "Retry-After": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
@@ -217,7 +210,7 @@ def _error(
 ) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=description,
-        content={JSON: OpenAPIMediaType(schema=_model_schema(model))},
+        content={JSON: OpenAPIMediaType(schema=model_schema(model))},
         headers=headers,
     )
 
@@ -235,7 +228,7 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
             "value (`source` given twice, an operator-like key) is a `BadRequest` body.",
             content={
                 JSON: OpenAPIMediaType(
-                    schema=Schema(any_of=[_model_schema(ContactErrors), _model_schema(ErrorBody)])
+                    schema=Schema(any_of=[model_schema(ContactErrors), model_schema(ErrorBody)])
                 )
             },
         ),
@@ -258,7 +251,7 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
 
 def operation(
     *,
-    errors: Iterable[int],
+    errors: Iterable[int] = (),
     body: RequestBody | None = None,
     parameters: Sequence[Parameter] = (),
     headers: Mapping[str, OpenAPIHeader] | None = None,
@@ -268,23 +261,34 @@ def operation(
     """An ``operation_class`` completing what Litestar generates for a handler.
 
     Args:
-        errors: the error statuses the operation answers (500 is always added).
-        body: the request body the handler reads by hand.
+        errors: the error statuses the operation answers. Added to them: 500 always,
+            ``JSON_BODY_ERRORS`` with a ``StrictBody``, 401 where a token is read
+            (``security``), 400 where query values are read (``rest._http.plain_query``
+            refuses operator-like and repeated keys).
+        body: the request body, where Litestar cannot document it (no ``StrictBody``).
         parameters: parameters read by hand, or replacing generated ones of the same name.
         headers: headers of the success response.
         content: the success response's content, when the returned type does not tell it.
         bad_request: the response component for 400.
     """
     names = {**_ERROR_NAMES, 400: bad_request}
-    references = {
-        str(status): Reference(ref=f"#/components/responses/{names[status]}")
-        for status in sorted({*errors, 500})
-    }
+
+    def references(statuses: Iterable[int]) -> dict[str, OpenAPIResponse | Reference]:
+        return {
+            str(status): Reference(ref=f"#/components/responses/{names[status]}")
+            for status in sorted({*statuses, 500})
+        }
 
     @dataclasses.dataclass
     class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
-            self.request_body = body
+            statuses = {*errors, *(JSON_BODY_ERRORS if self.request_body and not body else ())}
+            if self.security:
+                statuses.add(401)
+            if any(p.param_in == "query" for p in parameters):
+                statuses.add(400)
+            if body is not None:
+                self.request_body = body
             given = {
                 (p.name, p.param_in): p for p in self.parameters or () if isinstance(p, Parameter)
             }
@@ -301,7 +305,7 @@ def operation(
                 if content is not None:
                     response.content = dict(content)
                 response.headers = {**(response.headers or {}), **(headers or {})} or None
-            self.responses = {**success, **references}
+            self.responses = {**success, **references(statuses)}
 
     return DocumentedOperation
 

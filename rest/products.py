@@ -5,21 +5,13 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from gateway.http import ActorDep, ServicesDep
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import page_params
-from rest._http import plain_query, read_json
-from rest.openapi import (
-    LOCATION,
-    PAGE,
-    SIGNED_IN,
-    json_body,
-    limit_parameter,
-    operation,
-    parameter,
-)
+from rest._http import StrictBody, check_json_body, plain_query
+from rest.openapi import LOCATION, PAGE, SIGNED_IN, limit_parameter, operation, parameter
 
 __all__ = ["ProductController"]
 
@@ -40,8 +32,6 @@ class ProductPage(TypedDict):
 
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_NEW_PRODUCT = json_body(ProductCreate, "The new product.")
-_CHANGES = json_body(ProductUpdate, "The fields to change (those left out are kept).")
 _PRODUCT_ID = parameter("product_id", "path", "The product's id.")
 _CATEGORY = parameter("category", "query", "Only products of this category (matched as is).")
 
@@ -49,12 +39,13 @@ _CATEGORY = parameter("category", "query", "Only products of this category (matc
 class ProductController(Controller):
     path = "/api/products"
     tags = ("products",)
+    before_request = staticmethod(check_json_body)
 
     @get(
         "/",
         summary="List products",
         operation_class=operation(
-            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT)], errors=(400, 503)
+            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT)], errors=(503,)
         ),
     )
     async def list_products(self, request: AnyRequest, services: ServicesDep) -> ProductPage:
@@ -77,16 +68,13 @@ class ProductController(Controller):
         summary="Create a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(
-            body=_NEW_PRODUCT,
-            headers={"Location": LOCATION},
-            errors=(400, 401, 403, 408, 413, 415, 503),
-        ),
+        dto=StrictBody[ProductCreate],
+        operation_class=operation(headers={"Location": LOCATION}, errors=(403, 503)),
     )
     async def create_product(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep
+        self, data: JSONBody[ProductCreate], services: ServicesDep, actor: ActorDep
     ) -> Response[Product]:
-        product = await services.products.create(actor, await read_json(request, ProductCreate))
+        product = await services.products.create(actor, data)
         return Response(product, status_code=201, headers={"Location": f"{self.path}/{product.id}"})
 
     @get(
@@ -100,16 +88,18 @@ class ProductController(Controller):
     @put(
         "/{product_id:str}",
         summary="Update a product",
-        description="Admins only.",
+        description="Admins only; the fields left out are kept.",
         security=SIGNED_IN,
-        operation_class=operation(
-            body=_CHANGES, parameters=[_PRODUCT_ID], errors=(400, 401, 403, 404, 408, 413, 415, 503)
-        ),
+        dto=StrictBody[ProductUpdate],
+        operation_class=operation(parameters=[_PRODUCT_ID], errors=(403, 404, 503)),
     )
     async def update_product(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
+        self,
+        data: JSONBody[ProductUpdate],
+        services: ServicesDep,
+        actor: ActorDep,
+        product_id: FromPath[str],
     ) -> Product:
-        data = await read_json(request, ProductUpdate)
         return await services.products.update(actor, product_id, data)
 
     @delete(
@@ -117,7 +107,7 @@ class ProductController(Controller):
         summary="Delete a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_PRODUCT_ID], errors=(401, 403, 404, 503)),
+        operation_class=operation(parameters=[_PRODUCT_ID], errors=(403, 404, 503)),
     )
     async def delete_product(
         self, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
