@@ -14,9 +14,9 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.routes import HTTPRoute
 
-from gateway.auth import Passwords
 from gateway.compression import Compression
 from gateway.config import Settings, with_jwt_secret
+from gateway.credentials import Passwords
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
 from gateway.front_page import front_page_handlers

@@ -26,7 +26,7 @@ from schema import (
     UpdateProfileInput,
     UpdateUserInput,
     UserType,
-    users_of,
+    user_of,
 )
 from schema.fields import mutation
 
@@ -62,13 +62,13 @@ class Mutation:
         user = await context.services.users.create(
             context.actor, input.to_model(), client=context.client
         )
-        return (await users_of(info, [user]))[0]
+        return await user_of(info, user)
 
     @mutation("Change a user: themself, or anyone for an admin.")
     async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> UserType:
         services, actor = info.context.services, info.context.actor
         user = await services.users.update(actor, id, input.to_model())
-        return (await users_of(info, [user]))[0]
+        return await user_of(info, user)
 
     @mutation("Delete a user with their posts and profile.")
     async def delete_user(self, info: Info, id: strawberry.ID) -> bool:

@@ -23,7 +23,7 @@ class LoginUser(TypedDict):
     name: str
 
 
-class LoginResult(TypedDict):
+class LoginAnswer(TypedDict):
     token: str
     user: LoginUser
 
@@ -40,7 +40,7 @@ class ProtectedData(TypedDict):
     description="Answers a token for `Authorization: Bearer <token>`. Unknown emails and wrong "
     'passwords get the same 401, `{"error": "Invalid credentials"}`.',
     tags=["auth"],
-    responses={200: ResponseSpec(LoginResult, description="Logged in.", generate_examples=False)},
+    responses={200: ResponseSpec(LoginAnswer, description="Logged in.", generate_examples=False)},
     dto=StrictBody[Credentials],
     before_request=check_json_body,
     operation_class=operation(errors=(401, 429, 503)),

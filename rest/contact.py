@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 
 from gateway.errors import ContactInvalid
 from gateway.http import ServicesDep, client_address
-from gateway.models import ContactInput
+from gateway.models import ContactSubmission
 from rest._http import StrictBody, check_json_body, plain_query
 from rest.openapi import CONTACT_INVALID, header, operation, parameter
 
@@ -25,7 +25,7 @@ class ContactSent(TypedDict):
     message: str
 
 
-class ContactForm(StrictBody[ContactInput]):
+class StrictContactBody(StrictBody[ContactSubmission]):
     """The form, refused with the legacy ``{"errors": [...]}``; the document calls the
     fields the model lets default (to get their legacy messages) required."""
 
@@ -48,7 +48,7 @@ _SENT_HEADERS = {
     summary="Send the contact form",
     tags=["contact"],
     responses={200: ResponseSpec(ContactSent, description="Sent.", generate_examples=False)},
-    dto=ContactForm,
+    dto=StrictContactBody,
     before_request=check_json_body,
     operation_class=operation(
         parameters=[_SOURCE, _SESSION],
@@ -58,7 +58,7 @@ _SENT_HEADERS = {
     ),
 )
 async def submit_contact(
-    request: Request[Any, Any, Any], data: JSONBody[ContactInput], services: ServicesDep
+    request: Request[Any, Any, Any], data: JSONBody[ContactSubmission], services: ServicesDep
 ) -> Response[dict[str, Any]]:
     await services.contact.submit(
         data,

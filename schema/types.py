@@ -21,7 +21,7 @@ from strawberry.dataloader import DataLoader
 
 from gateway.errors import NotFound
 from gateway.models import PostOut, Product, ProfileOut, StoredFile, User
-from gateway.services import LoginResult
+from gateway.services import Session
 from gateway.services.users import USER_NOT_FOUND
 from schema.fields import field
 from schema.selection import Path, selected_names
@@ -120,6 +120,12 @@ async def users_of(info: AnyInfo, users: Sequence[User], *paths: Path) -> list[U
     ]
 
 
+async def user_of(info: AnyInfo, user: User, *paths: Path) -> UserType:
+    """One user as a GraphQL user (``users_of`` for a single parent)."""
+    [one] = await users_of(info, [user], *paths)
+    return one
+
+
 def _profile(profile: ProfileOut | None) -> ProfileType | None:
     return None if profile is None else ProfileType.from_model(profile)
 
@@ -150,7 +156,7 @@ class PostType:
         author = await info.context.loaders.user_by_id.load(self.author_id)
         if author is None:
             raise NotFound(USER_NOT_FOUND)
-        return (await users_of(info, [author]))[0]
+        return await user_of(info, author)
 
     @classmethod
     def from_model(cls, post: PostOut) -> PostType:
@@ -214,8 +220,8 @@ class AuthPayload:
     user: UserType
 
     @classmethod
-    async def of(cls, info: AnyInfo, result: LoginResult) -> AuthPayload:
-        return cls(token=result.token, user=(await users_of(info, [result.user], ("user",)))[0])
+    async def of(cls, info: AnyInfo, result: Session) -> AuthPayload:
+        return cls(token=result.token, user=await user_of(info, result.user, ("user",)))
 
 
 @strawberry.type(description="The contact form was received.")

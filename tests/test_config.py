@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from gateway.auth import Passwords
 from gateway.config import (
     Settings,
     SettingsError,
@@ -13,6 +12,7 @@ from gateway.config import (
     unknown_settings,
     with_jwt_secret,
 )
+from gateway.credentials import Passwords
 from tests.conftest import TEST_ARGON2
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from gateway.auth import Passwords
+from gateway.credentials import Passwords
 from gateway.db import Collection, Database, utcnow
 from gateway.documents.posts import COLLECTION as POSTS
 from gateway.documents.posts import SEED_KEY, new_post

@@ -10,8 +10,8 @@ import time
 import jwt
 import pytest
 
-from gateway.auth import VERIFIED_TOKENS, Passwords, Tokens
 from gateway.config import Settings
+from gateway.credentials import VERIFIED_TOKENS, Passwords, Tokens
 from tests.conftest import TEST_SECRET, USER_PASSWORD
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from gateway.auth import Passwords
 from gateway.config import Settings
+from gateway.credentials import Passwords
 from gateway.db import Database, build_client, close_client, ensure_indexes
 from gateway.ratelimit import MemoryLimiter
 from gateway.services import Services
