@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from benchmarks.client import db_commands
-from benchmarks.procstat import cpu_ms, rss_mib
+from benchmarks.procstat import cpu_ms, rss_mib, tree_cpu_ms
 from benchmarks.wrk import WrkResult
 
 __all__ = ["Probe", "Sample", "Summary", "commands_of", "measure"]
@@ -20,7 +20,12 @@ _IDLE_MS = 10.0  # one clock tick: a process using no more than this per poll is
 
 @dataclass(frozen=True)
 class Probe:
-    """The processes a run is charged to: the server, and the gateway's database process."""
+    """The processes a run is charged to: the server's process tree, and the database process.
+
+    The database process is charged apart even when it is the server's child
+    (the gateway's embedded database); a peer on the same database is charged
+    its CPU as the gateway is.
+    """
 
     server_pid: int
     db_pid: int | None = None
@@ -37,14 +42,19 @@ class _Counters:
 def _read(probe: Probe) -> _Counters:
     """The probe's counters now."""
     return _Counters(
-        server_cpu_ms=cpu_ms(probe.server_pid),
+        server_cpu_ms=_server_ms(probe),
         db_cpu_ms=cpu_ms(probe.db_pid) if probe.db_pid is not None else None,
     )
 
 
+def _server_ms(probe: Probe) -> float:
+    """CPU milliseconds the server's processes have used so far, its database's apart."""
+    return tree_cpu_ms(probe.server_pid, exclude=probe.db_pid)
+
+
 def _busy_ms(probe: Probe) -> float:
     """CPU milliseconds the server and its database have used so far, together."""
-    total = cpu_ms(probe.server_pid)
+    total = _server_ms(probe)
     return total + (cpu_ms(probe.db_pid) if probe.db_pid is not None else 0.0)
 
 
