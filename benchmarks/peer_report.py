@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from benchmarks.measure import Summary
 from benchmarks.peer_scenarios import PAIRINGS, WORKER_PAIRINGS, Pairing
-from benchmarks.report import Target, num, ratio_target, times, unmeasured
+from benchmarks.report import Target, figure, num, ratio_target, times, unmeasured
 
 __all__ = ["peer_targets", "peers_section", "workers_section"]
 
@@ -66,7 +66,7 @@ def peer_targets(r: Mapping[str, Summary]) -> list[Target]:
 def _row(server: str, s: Summary) -> list[str]:
     """A server's figures: req/s and CPU per request."""
     return [
-        server, f"{s.rps:,.0f}", num(s.server_cpu_ms, 3), num(s.db_cpu_ms, 3),
+        server, figure(s.rps), num(s.server_cpu_ms, 3), num(s.db_cpu_ms, 3),
         num(s.total_cpu_ms, 3),
     ]  # fmt: skip
 

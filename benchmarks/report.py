@@ -23,6 +23,7 @@ __all__ = [
     "Target",
     "describe_machine",
     "evaluate",
+    "figure",
     "num",
     "ratio_target",
     "render",
@@ -142,7 +143,7 @@ def unmeasured(name: str, goal: str) -> Target:
     return Target(name, goal, "unavailable", None)
 
 
-def _figure(value: float) -> str:
+def figure(value: float) -> str:
     """A measured value with the digits that mean something."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
@@ -158,7 +159,7 @@ def ratio_target(
     """A target on ``value / base``: at most ``limit`` when ``low``, else at least."""
     ratio = value / base if base else float("inf")
     passed = ratio <= limit if low else ratio >= limit
-    detail = f"{times(ratio)} ({_figure(value)} vs {_figure(base)} {unit})"
+    detail = f"{times(ratio)} ({figure(value)} vs {figure(base)} {unit})"
     return Target(name, goal, detail, passed)
 
 
