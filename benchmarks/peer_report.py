@@ -71,13 +71,19 @@ def _row(server: str, s: Summary) -> list[str]:
     ]  # fmt: skip
 
 
+def _share(value: float, base: float) -> str:
+    """``value / base`` as a multiple, or a dash when ``base`` is nothing (no request served)."""
+    return times(value / base) if base else "-"
+
+
 def _comparison(
     r: Mapping[str, Summary], pairings: Sequence[Pairing], unavailable: Mapping[str, str]
 ) -> list[str]:
     """Each pairing as two rows, gateway then peer, the peer's row with the ratios."""
+    subject = pairings[0].gateway_name
     lines = [
         "| Route | Server | req/s | server CPU ms/req | db CPU ms/req | total CPU ms/req "
-        "| gateway req/s vs it | gateway total CPU vs it |",
+        f"| {subject} req/s vs it | {subject} total CPU vs it |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for pairing in pairings:
@@ -88,9 +94,11 @@ def _comparison(
                          + " |" * 5)  # fmt: skip
             continue
         gateway, peer = pair
-        rps, cpu = gateway.rps / peer.rps, gateway.total_cpu_ms / peer.total_cpu_ms
-        lines.append("| " + " | ".join([pairing.route, *_row("gateway", gateway), "", ""]) + " |")
-        cells = [pairing.route, *_row(pairing.peer_name, peer), times(rps), times(cpu)]
+        rps = _share(gateway.rps, peer.rps)
+        cpu = _share(gateway.total_cpu_ms, peer.total_cpu_ms)
+        gateway_cells = [pairing.route, *_row(pairing.gateway_name, gateway), "", ""]
+        lines.append("| " + " | ".join(gateway_cells) + " |")
+        cells = [pairing.route, *_row(pairing.peer_name, peer), rps, cpu]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -100,10 +108,10 @@ def peers_section(r: Mapping[str, Summary], unavailable: Mapping[str, str]) -> l
     return _comparison(r, PAIRINGS, unavailable)
 
 
-def workers_ratios(r: Mapping[str, Summary]) -> list[tuple[str, float]]:
+def workers_ratios(r: Mapping[str, Summary]) -> list[tuple[str, str]]:
     """Each route's throughput with two workers over that with one."""
     return [
-        (pairing.route, r[pairing.peer].rps / r[pairing.gateway].rps)
+        (pairing.route, _share(r[pairing.peer].rps, r[pairing.gateway].rps))
         for pairing in WORKER_PAIRINGS
         if _pair(r, pairing) is not None
     ]
@@ -112,6 +120,6 @@ def workers_ratios(r: Mapping[str, Summary]) -> list[tuple[str, float]]:
 def workers_section(r: Mapping[str, Summary], unavailable: Mapping[str, str]) -> list[str]:
     """``gateway serve --workers 2`` against the single process, in Markdown."""
     lines = _comparison(r, WORKER_PAIRINGS, unavailable)
-    lines += ["", *[f"- {route}: 2 workers serve {ratio:.2f}x the requests per second of one."
+    lines += ["", *[f"- {route}: 2 workers serve {ratio} the requests per second of one."
                     for route, ratio in workers_ratios(r)]]  # fmt: skip
     return lines

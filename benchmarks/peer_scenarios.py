@@ -24,6 +24,7 @@ class Pairing:
     gateway: str  # the gateway scenario's key
     peer: str  # the peer scenario's key
     peer_name: str
+    gateway_name: str = "gateway"
 
 
 PAIRINGS = (
@@ -36,14 +37,30 @@ PAIRINGS = (
     Pairing("GraphQL products(first: 10)", "gql-products", "apollo-products", "Apollo Server 5"),
 )  # fmt: skip
 WORKER_PAIRINGS = (
-    Pairing("GET /api/hello", "hello", "workers-hello", "gateway, 2 workers"),
-    Pairing("GraphQL products(first: 10)", "gql-products", "workers-gql-products",
-            "gateway, 2 workers"),
+    Pairing("GET /api/hello", "serve1-hello", "serve2-hello", "2 workers", "1 worker"),
+    Pairing("GraphQL products(first: 10)", "serve1-gql-products", "serve2-gql-products",
+            "2 workers", "1 worker"),
 )  # fmt: skip
 
 
+def _served(workers: int, products: bytes) -> tuple[Scenario, Scenario]:
+    """The greeting and the GraphQL products page from ``gateway serve --workers N``."""
+    server, title = f"gateway-serve-{workers}", f"gateway serve --workers {workers}"
+    return (
+        Scenario(f"serve{workers}-hello", f"{title}: GET /api/hello", server),
+        Scenario(
+            f"serve{workers}-gql-products", f"{title}: GraphQL products(first: 10)", server,
+            "POST", "/graphql", products, (JSON,),
+        ),
+    )  # fmt: skip
+
+
 def peer_scenarios(f: Fixtures) -> list[Scenario]:
-    """The scenarios of the Next.js and Apollo peers and of the two-worker gateway."""
+    """The scenarios of the Next.js and Apollo peers, and of ``gateway serve`` with one
+    worker and with two.
+
+    They follow the gateway's in each round, the legacy countDocuments page last.
+    """
     products = graphql_body(products_query())
     return [
         Scenario("next-hello", "Next.js: GET /api/hello", "nextjs"),
@@ -53,19 +70,18 @@ def peer_scenarios(f: Fixtures) -> list[Scenario]:
             "nextjs", path=f"/api/products-aggregate?{PRODUCTS_PAGE}",
         ),
         Scenario(
-            "next-products", f"Next.js, countDocuments: GET /api/products?{PRODUCTS_PAGE}",
-            "nextjs", path=f"/api/products?{PRODUCTS_PAGE}",
-        ),
-        Scenario(
             "next-user", "Next.js: GET /api/users/ID", "nextjs", path=f"/api/users/{f.user_id}"
         ),
         Scenario(
             "apollo-products", "Apollo Server 5: GraphQL products(first: 10)", "apollo", "POST",
             "/graphql", products, (JSON,),
         ),
-        Scenario("workers-hello", "gateway, 2 workers: GET /api/hello", "gateway-workers"),
+        *_served(1, products),
+        *_served(2, products),
+        # Last of a round: the database goes on counting for seconds after wrk stops,
+        # and the references, which use no database, come next.
         Scenario(
-            "workers-gql-products", "gateway, 2 workers: GraphQL products(first: 10)",
-            "gateway-workers", "POST", "/graphql", products, (JSON,),
+            "next-products", f"Next.js, countDocuments: GET /api/products?{PRODUCTS_PAGE}",
+            "nextjs", path=f"/api/products?{PRODUCTS_PAGE}",
         ),
     ]  # fmt: skip

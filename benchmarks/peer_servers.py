@@ -110,12 +110,13 @@ def peer_server(peer: PeerApp, env: Mapping[str, str], logs: Path) -> CommandSer
 
 
 def workers_server(
-    gateway_env: Mapping[str, str], mongodb_uri: str, logs: Path, cwd: Path
+    gateway_env: Mapping[str, str], mongodb_uri: str, workers: int, logs: Path, cwd: Path
 ) -> CommandServer:
-    """``gateway serve --workers 2`` on the single gateway's database (``mongodb_uri``)."""
+    """``gateway serve --workers N`` on the single gateway's database (``mongodb_uri``)."""
     env = {**gateway_env, "GATEWAY_MONGODB_URI": mongodb_uri}
+    name = f"gateway-serve-{workers}"
     return CommandServer(
-        "gateway-workers", "gateway serve --workers 2", env, logs / "gateway-workers.log", cwd,
+        name, f"gateway serve --workers {workers}", env, logs / f"{name}.log", cwd,
         command=(sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1",
-                 "--port", "{port}", "--workers", "2"),
+                 "--port", "{port}", "--workers", str(workers)),
     )  # fmt: skip

@@ -34,7 +34,7 @@ from pathlib import Path
 from benchmarks.chart import bars_by_route, peers_svg
 from benchmarks.client import graphql
 from benchmarks.load_results import carry_load_section
-from benchmarks.measure import Probe, Sample, Summary, commands_of, measure
+from benchmarks.measure import Probe, Sample, Summary, commands_of, measure, settle
 from benchmarks.peer_report import peer_targets, peers_section, workers_section
 from benchmarks.peer_scenarios import peer_scenarios
 from benchmarks.peer_servers import PEERS, install, peer_server, workers_server
@@ -125,12 +125,17 @@ def _seed(gateway_env: Mapping[str, str]) -> None:
         )  # fmt: skip
 
 
-def _probes(servers: Mapping[str, Server]) -> dict[str, Probe]:
-    """What each server's runs are charged to: its process tree, and unless it is a
-    reference, the gateway's embedded database process, which the peers share."""
+def _database_pid(servers: Mapping[str, Server]) -> int:
+    """The process of the gateway's embedded database."""
     db_pid = child_with(servers["gateway"].pid, DB_COMMAND_LINE)
     if db_pid is None:
         raise SystemExit("the gateway's embedded database process was not found")
+    return db_pid
+
+
+def _probes(servers: Mapping[str, Server], db_pid: int) -> dict[str, Probe]:
+    """What each server's runs are charged to: its process tree, and unless it is a
+    reference, the gateway's embedded database process ``db_pid``, which the peers share."""
     return {
         name: Probe(server.pid, None if name in REFERENCES else db_pid)
         for name, server in servers.items()
@@ -159,7 +164,8 @@ def _database_uri(data_dir: Path) -> str:
 def _start_on_database(
     gateway_env: Mapping[str, str], peers: Sequence[str], skipped: dict[str, str]
 ) -> dict[str, Server]:
-    """Start the peers and the two-worker gateway on the running gateway's database.
+    """Start the peers, and the gateway served by its CLI with one worker and with two, on
+    the running gateway's database.
 
     One that does not start is recorded in ``skipped`` with the reason.
     """
@@ -169,7 +175,9 @@ def _start_on_database(
     candidates: list[tuple[Server, str]] = [
         (peer_server(peer, env, logs), peer.ready_path) for peer in PEERS if peer.name in peers
     ]
-    candidates.append((workers_server(gateway_env, uri, logs, WORK_DIR), "/readyz"))
+    candidates += [
+        (workers_server(gateway_env, uri, workers, logs, WORK_DIR), "/readyz") for workers in (1, 2)
+    ]
     started: dict[str, Server] = {}
     for server, ready_path in candidates:
         print(f"starting {server.name}", flush=True)
@@ -258,12 +266,16 @@ def _rounds(
     args: argparse.Namespace,
 ) -> dict[str, Summary]:  # fmt: skip
     """Run every scenario once per round, ``ROUNDS`` rounds, so that runs alternate."""
-    probes = _probes(servers)
+    db_pid = _database_pid(servers)
+    probes, database = _probes(servers, db_pid), Probe(db_pid)
     bodies = _body_files(scenarios)
     samples: dict[str, list[Sample]] = {scenario.key: [] for scenario in scenarios}
     for round_number in range(1, ROUNDS + 1):
         for scenario in scenarios:
             print(f"round {round_number}/{ROUNDS}: {scenario.title}", flush=True)
+            # A peer's queries can outlive its run: the database is idle before any run,
+            # even one of a server that does not use it (it would share the cores).
+            settle(database)
             sample = _run_once(
                 wrk, scenario, servers[scenario.server], probes[scenario.server],
                 bodies.get(scenario.key), f"{tag}-{round_number}", args,
@@ -320,16 +332,17 @@ def _peer_sections(outcome: Outcome) -> dict[str, list[str]]:
     return {
         "Peers on the same database": [
             "Each peer reads the gateway's seeded embedded database over the MongoDB wire "
-            "protocol with the official Node.js driver; its CPU is its node process's, the "
-            "database's is measured during its own runs. "
+            "protocol with the official Node.js driver; its CPU is its node process tree's, "
+            "the database's is measured during its own runs. "
             f"{_node_versions()}. Chart: [peers.svg](peers.svg).",
             "",
             *peers_section(outcome.results, outcome.unavailable),
         ],
         "Two workers against one": [
-            "`gateway serve --workers 2` (its supervisor and workers charged together) on the "
-            "same database, against the single-process gateway above; with no Redis, the "
-            "workers count rate limits in the database.",
+            "`gateway serve --workers 2` (its supervisor and workers charged together) against "
+            "`gateway serve --workers 1`, both on the same database (`GATEWAY_MONGODB_URI`) "
+            "beside the gateway above; with no Redis, two workers count rate limits in the "
+            "database.",
             "",
             *workers_section(outcome.results, outcome.unavailable),
         ],
