@@ -114,11 +114,11 @@ def measure(probe: Probe, drive: Callable[[], WrkResult]) -> Sample:
     )
 
 
-def commands_of(metrics_url: str, send: Callable[[], object]) -> dict[str, float]:
+def commands_of(metrics_url: str, token: str, send: Callable[[], object]) -> dict[str, float]:
     """The database commands (``collection.command``: count) that ``send`` caused."""
-    before = db_commands(metrics_url)
+    before = db_commands(metrics_url, token)
     send()
-    after = db_commands(metrics_url)
+    after = db_commands(metrics_url, token)
     changed = {key: value - before.get(key, 0.0) for key, value in after.items()}
     return {key: count for key, count in sorted(changed.items()) if count}
 

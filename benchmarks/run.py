@@ -66,6 +66,8 @@ REFERENCES = ("bare", "litestar")  # the servers that use no database
 # wrk is one client address sending thousands of requests: every rate limit stays
 # in force (its counting is part of a request's cost) but out of reach.
 UNREACHABLE_RATE = "999999999/60"
+# /metrics is guarded in production: the bench reads the command counters with this token.
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -92,6 +94,7 @@ def _gateway_env(data_dir: Path) -> dict[str, str]:
         "GATEWAY_DATA_DIR": str(data_dir),
         "GATEWAY_LOG_LEVEL": "WARNING",
         "GATEWAY_MONGODB_URI": "",  # the embedded database
+        "GATEWAY_METRICS_TOKEN": METRICS_TOKEN,
         **{
             f"{PREFIX}{name.upper()}": UNREACHABLE_RATE
             for name in Settings.__struct_fields__
@@ -210,7 +213,7 @@ def _check(
             continue
         runnable.append(scenario)
         if scenario.server == "gateway":
-            commands = commands_of(url, functools.partial(send, scenario, url))
+            commands = commands_of(url, METRICS_TOKEN, functools.partial(send, scenario, url))
             outcome.commands[scenario.key] = sum(commands.values())
     return runnable
 
@@ -218,7 +221,9 @@ def _check(
 def _nested_commands(url: str, token: str) -> dict[int, dict[str, float]]:
     """The database commands of one nested users query, for 1 user and for 20."""
     return {
-        first: commands_of(url, functools.partial(graphql, url, users_query(first), token))
+        first: commands_of(
+            url, METRICS_TOKEN, functools.partial(graphql, url, users_query(first), token)
+        )
         for first in (1, 20)
     }
 
