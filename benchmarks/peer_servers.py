@@ -36,6 +36,7 @@ class PeerApp:
     build: tuple[str, ...]
     start: tuple[str, ...]  # ``{port}`` stands for the port it listens on
     ready_path: str
+    made: str  # a file the install and build leave: gone, they run again
 
 
 # Run through node itself, not npx or npm: the measured process tree is the server's alone.
@@ -44,8 +45,12 @@ PEERS = (
     PeerApp(
         "nextjs", PEERS_DIR / "nextjs", (*_NEXT, "build"),
         (*_NEXT, "start", "--hostname", "127.0.0.1", "--port", "{port}"), "/api/hello",
+        ".next/BUILD_ID",
     ),
-    PeerApp("apollo", PEERS_DIR / "apollo", (), ("node", "server.js"), "/graphql"),
+    PeerApp(
+        "apollo", PEERS_DIR / "apollo", (), ("node", "server.js"), "/graphql",
+        "node_modules/.package-lock.json",
+    ),
 )  # fmt: skip
 
 
@@ -66,7 +71,8 @@ def install(peer: PeerApp, env: Mapping[str, str], log: Path) -> str | None:
         return "node and npm are not installed"
     stamp = peer.directory / _STAMP
     digest = _digest(peer.directory)
-    if stamp.is_file() and stamp.read_text() == digest:
+    made = (peer.directory / peer.made).is_file()
+    if made and stamp.is_file() and stamp.read_text() == digest:
         return None
     print(f"installing the {peer.name} peer (npm ci from its lock file)", flush=True)
     stamp.unlink(missing_ok=True)
