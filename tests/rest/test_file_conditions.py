@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from gateway.app import create_app
 from gateway.documents.gridfs import CHUNK_SIZE
-from tests.conftest import running
+from tests.conftest import listened_app
 from tests.services.test_file_store import ChunkReads
 
 DATA = bytes(range(256)) * 4000  # 1,024,000 bytes: four GridFS chunks and a piece
@@ -193,20 +190,11 @@ async def test_concurrent_deletes_with_one_tag_one_wins(client, stored_files, al
 async def test_head_and_304_read_no_chunk(settings, mongo_uri, db, alice):
     """HEAD and a revalidation read the file's record, never its bytes."""
     reads = ChunkReads()
-    mongo: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[reads])
-    app = create_app(settings, client=mongo)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with (
-            running(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-        ):
-            await _put(http, alice)
-            etag = (await http.get(URL)).headers["etag"]
-            assert reads.chunks == -(-SIZE // CHUNK_SIZE)  # the whole download: every chunk
-            reads.queries = reads.chunks = 0
-            assert (await http.head(URL)).status_code == 200
-            assert (await http.get(URL, headers={"If-None-Match": etag})).status_code == 304
-            assert (reads.queries, reads.chunks) == (0, 0)
-    finally:
-        await mongo.close()
+    async with listened_app(settings, mongo_uri, reads) as (_, http):
+        await _put(http, alice)
+        etag = (await http.get(URL)).headers["etag"]
+        assert reads.chunks == -(-SIZE // CHUNK_SIZE)  # the whole download: every chunk
+        reads.queries = reads.chunks = 0
+        assert (await http.head(URL)).status_code == 200
+        assert (await http.get(URL, headers={"If-None-Match": etag})).status_code == 304
+        assert (reads.queries, reads.chunks) == (0, 0)
