@@ -227,6 +227,16 @@ def _persisted(r: Mapping[str, Summary]) -> Target:
     return ratio_target(name, goal, hashed, text, "ms", 1.0, low=True)
 
 
+def _tail(r: Mapping[str, Summary], what: str, figure: Callable[[Summary], float]) -> Target:
+    """The last MiB of a 50 MB file by range against a whole 1 MiB file, on ``figure``."""
+    name = f"GET the last 1 MiB of a 50 MB file vs a whole 1 MiB file: {what}"
+    goal = "<= 1.50x"
+    if "download-tail" not in r or "download" not in r:
+        return unmeasured(name, goal)
+    tail, whole = figure(r["download-tail"]), figure(r["download"])
+    return ratio_target(name, goal, tail, whole, "ms", 1.5, low=True)
+
+
 def _memory(memory: Memory | None) -> Target:
     """The gateway's memory after the whole run."""
     name, goal = "Gateway RSS after the whole run", f"< {RSS_LIMIT_MIB:.0f} MiB"
@@ -249,6 +259,8 @@ def evaluate(outcome: Outcome) -> list[Target]:
         _deep(r, "gateway+database CPU per request", lambda s: s.total_cpu_ms),
         _deep(r, "p50 latency", lambda s: s.p50_ms),
         _persisted(r),
+        _tail(r, "gateway+database CPU per request", lambda s: s.total_cpu_ms),
+        _tail(r, "p50 latency", lambda s: s.p50_ms),
         _memory(outcome.memory),
     ]
 

@@ -9,6 +9,7 @@ The hierarchy::
     ├── Forbidden                 403 FORBIDDEN
     ├── NotFound                  404 NOT_FOUND
     ├── Conflict                  409 CONFLICT
+    ├── PreconditionFailed        412 CONFLICT (``If-Match``, an expected version)
     ├── RequestTimeout            408 BAD_USER_INPUT (the client stalled its body)
     ├── PayloadTooLarge           413 BAD_USER_INPUT
     ├── UnsupportedMediaType      415 BAD_USER_INPUT
@@ -40,6 +41,7 @@ __all__ = [
     "GatewayError",
     "NotFound",
     "PayloadTooLarge",
+    "PreconditionFailed",
     "RateLimited",
     "RequestTimeout",
     "Unauthenticated",
@@ -122,6 +124,14 @@ class Conflict(GatewayError):
     """A unique value is taken (email, file path)."""
 
     status_code = 409
+    code = "CONFLICT"
+
+
+class PreconditionFailed(GatewayError):
+    """The record is not the one the caller named (``If-Match``, an expected version):
+    it changed or went since they read it, and nothing was done."""
+
+    status_code = 412
     code = "CONFLICT"
 
 

@@ -131,9 +131,13 @@ class Mutation:
             await upload.close()
         return FileType.from_model(meta)
 
-    @mutation("Delete a file: the caller's own, or any for an admin.")
-    async def delete_file(self, info: Info, path: str) -> bool:
-        await info.context.services.files.delete(info.context.actor, path)
+    @mutation(
+        "Delete a file: the caller's own, or any for an admin. With `expectedVersion`, only "
+        "if the file at `path` is still that one (`CONFLICT` otherwise, nothing deleted)."
+    )
+    async def delete_file(self, info: Info, path: str, expected_version: str | None = None) -> bool:
+        versions = None if expected_version is None else frozenset({expected_version})
+        await info.context.services.files.delete(info.context.actor, path, versions)
         return True
 
     @mutation("Send the contact form (`?source=` on the URL is kept).")

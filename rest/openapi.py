@@ -185,8 +185,10 @@ _ERROR_NAMES: Final = {
     404: "NotFound",
     408: "RequestTimeout",
     409: "Conflict",
+    412: "PreconditionFailed",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    416: "RangeNotSatisfiable",
     429: "TooManyRequests",
     500: "InternalServerError",
     503: "ServiceUnavailable",
@@ -241,8 +243,16 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
         "NotFound": _error("Not found, or the id is malformed."),
         "RequestTimeout": _error("The client stalled sending the body (`GATEWAY_BODY_TIMEOUT`)."),
         "Conflict": _error("Taken: an email already registered, a file path already used."),
+        "PreconditionFailed": _error(
+            "`If-Match` names none of the current versions (the record changed or went since "
+            "it was read): nothing was done."
+        ),
         "PayloadTooLarge": _error("The body or file is over its size limit; nothing was stored."),
         "UnsupportedMediaType": _error("The body's `Content-Type` is not the one this reads."),
+        "RangeNotSatisfiable": _error(
+            "The `Range` lies wholly past the end of the file.",
+            headers={"Content-Range": header("`bytes */<size>`: the file's size.")},
+        ),
         "TooManyRequests": _error("Rate limited.", headers=_RETRY_AFTER),
         "InternalServerError": _error("Unexpected failure.", InternalError),
         "ServiceUnavailable": _error("The database does not answer.", headers=_RETRY_AFTER),
@@ -257,6 +267,7 @@ def operation(
     headers: Mapping[str, OpenAPIHeader] | None = None,
     content: Mapping[str, OpenAPIMediaType] | None = None,
     bad_request: str = _ERROR_NAMES[400],
+    others: Mapping[str, OpenAPIResponse] | None = None,
 ) -> type[Operation]:
     """An ``operation_class`` completing what Litestar generates for a handler.
 
@@ -270,6 +281,7 @@ def operation(
         headers: headers of the success response.
         content: the success response's content, when the returned type does not tell it.
         bad_request: the response component for 400.
+        others: further responses that are not errors, by status (206, 304).
     """
     names = {**_ERROR_NAMES, 400: bad_request}
 
@@ -305,7 +317,7 @@ def operation(
                 if content is not None:
                     response.content = dict(content)
                 response.headers = {**(response.headers or {}), **(headers or {})} or None
-            self.responses = {**success, **references(statuses)}
+            self.responses = {**success, **(others or {}), **references(statuses)}
 
     return DocumentedOperation
 

@@ -200,6 +200,11 @@ class FileType:
     content_type: str
     url: str
     created_at: datetime
+    version: str = strawberry.field(
+        description="Names these bytes: a new upload at the path gets a new one (files are "
+        "never changed in place). The download's `ETag` is it in quotes; `deleteFile` takes "
+        "it as `expectedVersion`. A string: a file has no counter."
+    )
 
     @classmethod
     def from_model(cls, stored: StoredFile) -> FileType:
@@ -211,6 +216,7 @@ class FileType:
             # The REST route that serves the bytes (GraphQL serves none).
             url="/api/files/" + quote(stored.path, safe="/"),
             created_at=stored.created_at,
+            version=stored.version,
         )
 
 

@@ -156,6 +156,27 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @contextlib.asynccontextmanager
+async def listened_app(
+    settings: Settings, mongo_uri: str, listener: Any
+) -> AsyncIterator[tuple[Litestar, httpx.AsyncClient]]:
+    """An app on a database client of its own whose commands ``listener`` (a PyMongo
+    ``CommandListener``) sees, made in this event loop, and an HTTP client on it."""
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(
+        mongo_uri, tz_aware=True, event_listeners=[listener]
+    )
+    app = create_app(settings, client=mongo)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+        ):
+            yield app, http
+    finally:
+        await mongo.close()
+
+
+@contextlib.asynccontextmanager
 async def running(app: Litestar) -> AsyncIterator[None]:
     """Run the app's lifespan in a task of its own.
 

@@ -17,7 +17,7 @@ async def test_upload_and_download(client, alice):
     response = await _put(client, alice, "docs/readme.txt")
     assert response.status_code == 201
     meta = response.json()
-    assert list(meta) == ["path", "name", "size", "contentType", "url", "createdAt"]
+    assert list(meta) == ["path", "name", "size", "contentType", "url", "createdAt", "version"]
     assert response.headers["location"] == meta["url"]
     assert meta["path"] == "docs/readme.txt"
     assert (meta["name"], meta["size"], meta["contentType"]) == ("readme.txt", 11, "text/plain")
@@ -28,6 +28,7 @@ async def test_upload_and_download(client, alice):
     assert response.headers["content-type"].startswith("text/plain")
     assert response.headers["content-disposition"] == 'attachment; filename="readme.txt"'
     assert response.headers["content-length"] == "11"
+    assert response.headers["etag"] == f'"{meta["version"]}"'
 
 
 async def test_binary_round_trip_across_chunks(client, alice):

@@ -46,9 +46,9 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/api/products/{product_id}"): {200, 404, 503},
     ("PUT", "/api/products/{product_id}"): {200, 400, 401, 403, 404, 413, 415, 503},
     ("DELETE", "/api/products/{product_id}"): {204, 401, 403, 404, 503},
-    ("GET", "/api/files/{path}"): {200, 400, 404, 503},
+    ("GET", "/api/files/{path}"): {200, 206, 304, 400, 404, 416, 503},
     ("POST", "/api/files/{path}"): {201, 400, 401, 409, 413, 503},
-    ("DELETE", "/api/files/{path}"): {204, 400, 401, 403, 404, 503},
+    ("DELETE", "/api/files/{path}"): {204, 400, 401, 403, 404, 412, 503},
     ("POST", "/api/upload"): {200, 400, 401, 413, 415, 503},
     ("POST", "/api/contact"): {200, 400, 413, 415, 429, 503},
     ("POST", "/api/auth/login"): {200, 400, 401, 413, 415, 429, 503},
@@ -98,11 +98,23 @@ SUCCESS_HEADERS = {
     ("GET", "/api/users"): {"X-Total-Count", "Link"},
     ("POST", "/api/users"): {"Location"},
     ("POST", "/api/products"): {"Location"},
-    ("GET", "/api/files/{path}"): {"Content-Disposition", "Content-Length"},
+    ("GET", "/api/files/{path}"): {
+        "Content-Disposition",
+        "Content-Length",
+        "ETag",
+        "Last-Modified",
+        "Accept-Ranges",
+        "Cache-Control",
+    },
     ("POST", "/api/files/{path}"): {"Location"},
     ("POST", "/api/contact"): {"X-Contact-Processed", "Set-Cookie"},
 }
-ERROR_HEADERS = {401: "WWW-Authenticate", 429: "Retry-After", 503: "Retry-After"}
+ERROR_HEADERS = {
+    401: "WWW-Authenticate", 416: "Content-Range", 429: "Retry-After", 503: "Retry-After"
+}  # fmt: skip
+# Headers of the other answers: a range, a revalidation.
+PARTIAL_HEADERS = {"Content-Range", "Content-Length", "ETag"}
+NOT_MODIFIED_HEADERS = {"ETag", "Last-Modified", "Cache-Control"}
 
 
 @pytest.fixture(scope="module")
@@ -162,9 +174,13 @@ def test_each_operation_documents_the_contracts_statuses(document: Document, key
     for status, response in operation["responses"].items():
         response = resolve(document, response)
         assert response["description"]
-        if status == "204":
+        if status in {"204", "304"}:
             assert "content" not in response
+            if status == "304":
+                assert set(response["headers"]) >= NOT_MODIFIED_HEADERS
             continue
+        if status == "206":
+            assert set(response["headers"]) >= PARTIAL_HEADERS
         assert response["content"], (key, status)
         if int(status) >= 400:
             schema = resolve(document, response["content"][JSON]["schema"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from gateway.db import utcnow
 from gateway.documents.file_paths import COLLECTION as CLAIMS
-from gateway.documents.gridfs import CHUNK_SIZE
+from gateway.documents.gridfs import CHUNK_SIZE, CHUNKS
 from gateway.errors import (
     Conflict,
     Forbidden,
@@ -17,7 +18,7 @@ from gateway.errors import (
     RequestTimeout,
     ValidationFailed,
 )
-from gateway.gridfs_store import FileStore
+from gateway.gridfs_store import WINDOW, FileStore
 from gateway.services.file_rules import check_path, may_hold_file, sniff_image
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -273,3 +274,52 @@ async def test_files_stored_before_claims_are_adopted(driver_db):
     assert (await store.get("new/a.bin")).size == uploaded.size
     claim = await driver_db[CLAIMS].find_one({"_id": "old/notes.txt"})
     assert claim["ownerId"] == "someone"
+
+
+class ChunkReads(monitoring.CommandListener):
+    """Counts the chunk queries the driver sends and the chunk documents they bring back."""
+
+    def __init__(self) -> None:
+        self.queries = self.chunks = 0
+        self._ids: set[int] = set()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command["find"] == CHUNKS:
+            self.queries += 1
+            self._ids.add(event.request_id)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.request_id in self._ids:
+            self.chunks += len(event.reply["cursor"]["firstBatch"])
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_range_reads_only_the_chunks_that_hold_it(mongo_uri, settings):
+    """The last MiB of a 50 MB file costs what the MiB holds, not what the file does."""
+    reads = ChunkReads()
+    client: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[reads])
+    store = FileStore(client[settings.db_name])
+    size, piece = 50 * 1024 * 1024, 1024 * 1024
+    try:
+        await store.save(
+            "big.bin",
+            _chunks(*(bytes([i % 251]) * piece for i in range(size // piece))),
+            content_type="application/octet-stream",
+            owner_id="u",
+            max_bytes=size,
+        )
+        _, content = await store.stream("big.bin")
+        reads.queries = reads.chunks = 0
+        first = size - piece
+        received = b"".join([part async for part in content.read(first, size - 1)])
+        assert received == bytes([49 % 251]) * piece  # the 50th MiB
+        covering = (size - 1) // CHUNK_SIZE - first // CHUNK_SIZE + 1  # 5 of 206 chunks
+        assert reads.chunks == covering
+        assert reads.queries == -(-covering // WINDOW)
+        middle = b"".join([part async for part in content.read(CHUNK_SIZE - 2, CHUNK_SIZE + 1)])
+        assert middle == bytes([0, 0, 0, 0])  # across a chunk boundary, trimmed both sides
+    finally:
+        await client.drop_database(settings.db_name)
+        await client.close()
