@@ -64,6 +64,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_body_bytes: PositiveInt = 1 * MIB
     max_file_bytes: PositiveInt = 100 * MIB
     max_upload_bytes: PositiveInt = 10 * MIB
+    # Seconds a deleted file's bytes outlive it, so downloads already running finish.
+    deleted_file_grace: Annotated[float, msgspec.Meta(ge=0, le=7 * 24 * 3600)] = 600.0
     # Concurrent argon2 hashes (argon2_memory_kib and a core each): one core is left
     # to the event loop, so a login storm does not stall other requests (make load).
     hash_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = max(1, (os.cpu_count() or 2) - 1)

@@ -27,8 +27,9 @@ from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from gateway.db import Database, as_utc, utcnow
-from gateway.documents import file_paths, gridfs
+from gateway.documents import file_paths, file_purges, gridfs
 from gateway.documents.file_paths import DELETING, READY, UPLOADING, new_claim
+from gateway.documents.file_purges import new_purge
 from gateway.documents.gridfs import CHUNK_SIZE, new_chunk, new_file
 from gateway.errors import (
     Conflict,
@@ -40,13 +41,16 @@ from gateway.errors import (
 )
 from gateway.models import StoredFile
 
-__all__ = ["SWEEP_BATCH", "FileStore", "StoredBytes"]
+__all__ = ["PURGE_GRACE_MS", "SWEEP_BATCH", "FileStore", "StoredBytes"]
 
 HEARTBEAT_S = 10.0  # how often a running upload refreshes its claim
 SWEEP_BATCH = 100  # claims one sweep looks at, at most
 CHANGED = "The file is not the version named: it was deleted or replaced since"
 SWEPT = "Upload abandoned: it stalled past the sweeper's limit"
 WINDOW = 4  # chunks per read query: ~1 MiB in flight at most
+# How long a deleted file's bytes outlive it by default (GATEWAY_DELETED_FILE_GRACE),
+# for downloads that began before the deletion (one still running then is cut short).
+PURGE_GRACE_MS = 10 * 60 * 1000
 
 
 def _stored(doc: dict[str, Any]) -> StoredFile:
@@ -114,8 +118,10 @@ class FileStore:
       upload stores nothing; its ``aliveMs`` is refreshed while bytes arrive;
     * ``ready``: set once the file document is written; only a ready claim
       is ever read, so an unfinished upload is never visible;
-    * ``deleting``: a deletion (or a sweep) won the claim and is removing the
-      file, its chunks and then the claim.
+    * ``deleting``: a deletion (or a sweep) won the claim; it records the file
+      for purging (``file_purges``), then removes the claim, freeing the path.
+      The bytes stay for ``purge_grace_ms``, so that downloads that began
+      before the deletion finish whole; then ``purge_due`` removes them.
 
     A claim left ``uploading`` or ``deleting`` by a crash, a lost client or a
     database outage stops being refreshed, and ``sweep`` removes it with its
@@ -125,10 +131,12 @@ class FileStore:
     server stores dates written by ``$set`` as strings and compares them slowly.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, purge_grace_ms: int = PURGE_GRACE_MS) -> None:
         self._files = db[gridfs.FILES]
         self._chunks = db[gridfs.CHUNKS]
         self._claims = db[file_paths.COLLECTION]
+        self._purges = db[file_purges.COLLECTION]
+        self._purge_grace_ms = purge_grace_ms
 
     async def get(self, path: str) -> StoredFile:
         """Raises: NotFound: no file at ``path``."""
@@ -303,19 +311,48 @@ class FileStore:
         )
         return taken.modified_count == 1
 
-    async def _finish_deleting(self, path: str, file_id: str) -> None:
-        await self._purge(file_id)
+    async def _finish_deleting(self, path: str, file_id: str, *, was_ready: bool = True) -> None:
+        """Free the path now; leave a file that was ready to downloads already reading it.
+
+        The purge is recorded before the claim goes, so a crash in between
+        leaves a ``deleting`` claim, which a sweeper finishes the same way. An
+        upload that never finished was never read: its bytes go at once.
+        """
+        if not was_ready:
+            await self._purge(file_id)
+        else:
+            with contextlib.suppress(DuplicateKeyError):
+                await self._purges.insert_one(
+                    new_purge(file_id, due_ms=_now_ms() + self._purge_grace_ms)
+                )
         await self._claims.delete_one({"_id": path, "fileId": file_id, "state": DELETING})
 
+    async def purge_due(self, limit: int = SWEEP_BATCH) -> int:
+        """Remove the bytes of up to ``limit`` deleted files whose grace has passed.
+
+        Returns:
+            How many files were purged.
+        """
+        due = (
+            await self._purges.find({"dueMs": {"$lte": _now_ms()}}, {"_id": 1})
+            .limit(limit)
+            .to_list(None)
+        )
+        for purge in due:
+            await self._purge(purge["_id"])
+            await self._purges.delete_one({"_id": purge["_id"]})
+        return len(due)
+
     async def sweep(self, older_than_ms: int, limit: int = SWEEP_BATCH) -> int:
-        """Remove up to ``limit`` unfinished uploads and deletions idle for ``older_than_ms``.
+        """Remove up to ``limit`` unfinished uploads and deletions idle for ``older_than_ms``,
+        and the bytes of up to ``limit`` deleted files whose grace has passed.
 
         Each is first taken with a write conditional on the very state and
         ``aliveMs`` just read, so a live upload that refreshed its claim in the
         meantime is left alone, and of several sweepers only one removes it.
 
         Returns:
-            How many claims this call removed.
+            How many claims and files this call removed.
         """
         cutoff = _now_ms() - older_than_ms
         stale: list[dict[str, Any]] = []
@@ -332,9 +369,10 @@ class FileStore:
         swept = 0
         for claim in stale:
             if await self._take(claim):
-                await self._finish_deleting(claim["_id"], claim["fileId"])
+                was_ready = claim["state"] == DELETING
+                await self._finish_deleting(claim["_id"], claim["fileId"], was_ready=was_ready)
                 swept += 1
-        return swept
+        return swept + await self.purge_due(limit)
 
     async def adopt_unclaimed(
         self, may_hold: Callable[[str], bool], batch: int = SWEEP_BATCH

@@ -129,6 +129,7 @@ def settings(mongo_uri: str, tmp_path: Path) -> Settings:
         max_upload_bytes=1024 * 1024,
         max_file_bytes=64 * 1024 * 1024,
         hash_concurrency=2,
+        deleted_file_grace=0,  # a sweep purges a deleted file's bytes at once
         **TEST_ARGON2,
     )
 
@@ -208,6 +209,19 @@ def services(app: Litestar, client: httpx.AsyncClient) -> Services:
     """The running app's services (for arranging data; tests act through HTTP)."""
     found: Services = app.state.services
     return found
+
+
+@pytest.fixture
+def purged_files(
+    services: Services, stored_files: Callable[[], Awaitable[tuple[int, int]]]
+) -> Callable[[], Awaitable[tuple[int, int]]]:
+    """``stored_files`` once a sweep has purged deleted files (their grace is 0 here)."""
+
+    async def count() -> tuple[int, int]:
+        await services.files.sweep()
+        return await stored_files()
+
+    return count
 
 
 async def make_user(

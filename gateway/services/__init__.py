@@ -68,7 +68,7 @@ class Services:
             profiles=profiles,
             products=ProductService(db, cursors),
             files=FileService(
-                FileStore(db),
+                FileStore(db, purge_grace_ms=int(settings.deleted_file_grace * 1000)),
                 max_file_bytes=settings.max_file_bytes,
                 max_upload_bytes=settings.max_upload_bytes,
             ),

@@ -157,8 +157,9 @@ class FileService:
         )
 
     async def sweep(self, older_than_s: float = STALE_AFTER_S) -> int:
-        """Remove what crashed or abandoned uploads (and deletions) left, a bounded batch
-        per call; safe to run in every gateway process at once.
+        """Remove what crashed or abandoned uploads (and deletions) left, and the bytes of
+        deleted files past their grace, a bounded batch of each per call; safe to run
+        in every gateway process at once.
 
         Returns:
             How many were removed (a full batch means more may be waiting).

@@ -153,7 +153,7 @@ async def test_head_gives_the_headers_without_the_body(client, alice):
     assert (await client.head("/api/files/none.bin")).status_code == 404
 
 
-async def test_if_match_on_delete(client, stored_files, alice):
+async def test_if_match_on_delete(client, purged_files, alice):
     meta = await _put(client, alice)
     etag = f'"{meta["version"]}"'
     for stale in ('"0123456789abcdef01234567"', f"W/{etag}", "not a tag"):
@@ -164,7 +164,7 @@ async def test_if_match_on_delete(client, stored_files, alice):
     matching = {**alice["headers"], "If-Match": f'"other", {etag}'}
     assert (await client.delete(URL, headers=matching)).status_code == 204
     assert (await client.get(URL)).status_code == 404
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
     # The tag of a file since deleted: 412, also when none is there any more.
     assert (await client.delete(URL, headers=matching)).status_code == 412
     await _put(client, alice, data=b"new")
@@ -179,12 +179,12 @@ async def test_if_match_does_not_pass_ownership(client, alice, bob):
     assert (await client.get(URL)).status_code == 200
 
 
-async def test_concurrent_deletes_with_one_tag_one_wins(client, stored_files, alice):
+async def test_concurrent_deletes_with_one_tag_one_wins(client, purged_files, alice):
     meta = await _put(client, alice)
     headers = {**alice["headers"], "If-Match": f'"{meta["version"]}"'}
     answers = await asyncio.gather(*(client.delete(URL, headers=headers) for _ in range(8)))
     assert sorted(answer.status_code for answer in answers) == [204] + [412] * 7
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
 
 
 async def test_head_and_304_read_no_chunk(settings, mongo_uri, db, alice):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 from pymongo import AsyncMongoClient, monitoring
@@ -164,7 +165,7 @@ async def _crashed_upload(db, path: str, state: str, alive_ms: int) -> str:
 
 
 async def test_sweep_removes_stale_unfinished_uploads_and_deletions_only(driver_db):
-    store = FileStore(driver_db)
+    store = FileStore(driver_db, purge_grace_ms=0)
     await store.save("kept", _chunks(b"ready"), content_type="a/b", owner_id="u", max_bytes=10)
     stale = [
         await _crashed_upload(driver_db, f"stale/{i}", state, alive_ms=1_000)
@@ -176,7 +177,7 @@ async def test_sweep_removes_stale_unfinished_uploads_and_deletions_only(driver_
     with pytest.raises(Conflict):  # still held until swept
         await store.save("stale/0", _chunks(b"x"), content_type="a/b", owner_id="v", max_bytes=9)
     assert await store.sweep(60_000, limit=2) == 2  # bounded work per call
-    assert await store.sweep(60_000, limit=2) == 1
+    assert await store.sweep(60_000, limit=2) == 2  # the deletion, then its bytes
     assert await store.sweep(60_000) == 0
     for file_id in stale:
         assert await _leftovers(driver_db, file_id) == (0, 0, 0)
@@ -323,3 +324,33 @@ async def test_a_range_reads_only_the_chunks_that_hold_it(mongo_uri, settings):
     finally:
         await client.drop_database(settings.db_name)
         await client.close()
+
+
+async def test_a_download_begun_before_a_deletion_finishes_whole(driver_db):
+    data = os.urandom(3 * 1024 * 1024)  # several read windows
+    store = FileStore(driver_db, purge_grace_ms=60_000)
+    await store.save(
+        "kept/long.bin", _chunks(data), content_type="a/b", owner_id="u", max_bytes=2**30
+    )
+    _, body = await store.stream("kept/long.bin")
+    reading = aiter(body)
+    first = await anext(reading)
+    await store.delete("kept/long.bin")
+    with pytest.raises(NotFound):
+        await store.get("kept/long.bin")  # gone for anyone new at once
+    await store.save(
+        "kept/long.bin", _chunks(b"new"), content_type="a/b", owner_id="v", max_bytes=9
+    )
+    assert first + b"".join([part async for part in reading]) == data
+    assert await store.sweep(60_000) == 0  # the grace has not passed: the bytes stay
+
+
+async def test_a_deleted_files_bytes_go_once_its_grace_has_passed(driver_db):
+    store = FileStore(driver_db, purge_grace_ms=0)
+    await store.save("gone.bin", _chunks(b"12345"), content_type="a/b", owner_id="u", max_bytes=9)
+    file_id = (await driver_db[CLAIMS].find_one({"_id": "gone.bin"}))["fileId"]
+    await store.delete("gone.bin")
+    assert await _leftovers(driver_db, file_id) != (0, 0, 0)  # kept for running downloads
+    assert await store.sweep(60_000) == 1
+    assert await _leftovers(driver_db, file_id) == (0, 0, 0)
+    assert await driver_db["file_purges"].count_documents({}) == 0
