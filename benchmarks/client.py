@@ -68,10 +68,13 @@ def graphql(
     return call(base_url, "POST", "/graphql", graphql_body(query, variables), headers)
 
 
-def db_commands(base_url: str) -> dict[str, float]:
-    """The gateway's database command counters, keyed ``collection.command``, from /metrics."""
-    text = call(base_url, "GET", "/metrics").body.decode()
+def db_commands(base_url: str, token: str) -> dict[str, float]:
+    """The gateway's database command counters, keyed ``collection.command``, from /metrics
+    (``token``: the gateway's ``GATEWAY_METRICS_TOKEN``)."""
+    reply = call(base_url, "GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
+    if reply.status != 200:
+        raise SystemExit(f"GET /metrics answered {reply.status}: no command counts")
     return {
         f"{collection}.{command}": float(value)
-        for collection, command, value in _DB_COMMAND.findall(text)
+        for collection, command, value in _DB_COMMAND.findall(reply.body.decode())
     }

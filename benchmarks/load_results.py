@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from benchmarks.load_traffic import (
     AttackKindResult,
     AttackResult,
-    LoginResult,
+    LoginStormResult,
     MixedResult,
     ProbeResult,
 )
@@ -91,7 +91,7 @@ class StormOutcome:
     is_default: bool
     idle_hello: ProbeResult  # the same probe just before the storm
     hello: ProbeResult
-    logins: LoginResult
+    logins: LoginStormResult
     rss_before_mib: float
     rss_peak_mib: float  # VmHWM: the most the process ever had resident
     rss_after_mib: float

@@ -42,7 +42,7 @@ __all__ = [
     "Fixtures",
     "KindResult",
     "Latency",
-    "LoginResult",
+    "LoginStormResult",
     "MixedResult",
     "ProbeResult",
     "attack",
@@ -251,7 +251,7 @@ class MixedResult:
 
 
 @dataclass(frozen=True)
-class LoginResult:
+class LoginStormResult:
     """The login storm: logins completed and how long each took."""
 
     clients: int
@@ -384,7 +384,7 @@ async def _login_client(
 
 async def _storm(
     fixtures: Fixtures, clients: int, start_at: float, duration_s: float
-) -> LoginResult:
+) -> LoginStormResult:
     """``clients`` concurrent login loops for ``duration_s`` from ``start_at``."""
     body = json.dumps({"email": fixtures.email, "password": fixtures.password}).encode()
     login = Request("POST", "/api/auth/login", body, _JSON)
@@ -397,12 +397,12 @@ async def _storm(
         )
         elapsed = time.monotonic() - start_at
     latency = Latency.of(tally.latencies_ms)
-    return LoginResult(clients, elapsed, tally.errors, latency, tuple(examples))
+    return LoginStormResult(clients, elapsed, tally.errors, latency, tuple(examples))
 
 
 def login_storm(
     fixtures: Fixtures, clients: int, start_at: float, duration_s: float
-) -> LoginResult:
+) -> LoginStormResult:
     """The login storm, in this process (blocks until done)."""
     return asyncio.run(_storm(fixtures, clients, start_at, duration_s))
 

@@ -1,8 +1,12 @@
-"""``make bench``: load the gateway and two reference servers with wrk and write ``results.md``.
+"""``make bench``: load the gateway, two reference servers and its peers with wrk; write
+``results.md`` and ``peers.svg``.
 
 Starts a bare ASGI app, a plain Litestar app and the gateway (production
 settings, embedded database seeded with 1,000 users and 10,000 products), all
-under the same uvicorn settings; sends every scenario's request alone, to
+under the same uvicorn settings; then, on the gateway's database, its peers
+(the legacy Next.js API routes and Apollo Server 5, installed from their lock
+files when missing; see ``peer_servers``) and ``gateway serve --workers 2``;
+sends every scenario's request alone, to
 check it and to count its database commands (and those of the nested users
 query for 1 and for 20 users); then runs every scenario twice with wrk, in two
 alternating rounds, each run after a warm-up; and reports each figure next to
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import secrets
 import shutil
@@ -26,9 +31,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.chart import bars_by_route, peers_svg
 from benchmarks.client import graphql
 from benchmarks.load_results import carry_load_section
-from benchmarks.measure import Probe, Sample, Summary, commands_of, measure
+from benchmarks.measure import Probe, Sample, Summary, commands_of, measure, settle
+from benchmarks.peer_report import peer_targets, peers_section, workers_section
+from benchmarks.peer_scenarios import peer_scenarios
+from benchmarks.peer_servers import PEERS, install, peer_server, workers_server
 from benchmarks.procstat import child_with, peak_rss_mib, rss_mib
 from benchmarks.report import Memory, Outcome, Target, describe_machine, evaluate, render
 from benchmarks.scenarios import (
@@ -48,13 +57,17 @@ __all__ = ["main"]
 REPO = Path(__file__).resolve().parent.parent
 WORK_DIR = REPO / ".bench"  # data, logs and request bodies of the latest run
 RESULTS = Path(__file__).with_name("results.md")
+CHART = Path(__file__).with_name("peers.svg")
 ROUNDS = 2
 SEED = ("--users", "1000", "--posts", "5", "--products", "10000", "--categories", "20")
 DB_COMMAND_LINE = "nx_27017"  # how the embedded database's process is recognised
 READY_PATHS = {"bare": "/", "litestar": "/api/hello", "gateway": "/readyz"}
+REFERENCES = ("bare", "litestar")  # the servers that use no database
 # wrk is one client address sending thousands of requests: every rate limit stays
 # in force (its counting is part of a request's cost) but out of reach.
 UNREACHABLE_RATE = "999999999/60"
+# /metrics is guarded in production: the bench reads the command counters with this token.
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -81,6 +94,7 @@ def _gateway_env(data_dir: Path) -> dict[str, str]:
         "GATEWAY_DATA_DIR": str(data_dir),
         "GATEWAY_LOG_LEVEL": "WARNING",
         "GATEWAY_MONGODB_URI": "",  # the embedded database
+        "GATEWAY_METRICS_TOKEN": METRICS_TOKEN,
         **{
             f"{PREFIX}{name.upper()}": UNREACHABLE_RATE
             for name in Settings.__struct_fields__
@@ -114,24 +128,83 @@ def _seed(gateway_env: Mapping[str, str]) -> None:
         )  # fmt: skip
 
 
-def _probes(servers: Mapping[str, Server]) -> dict[str, Probe]:
-    """What each server's runs are charged to; the gateway's include its database process."""
-    gateway = servers["gateway"]
-    db_pid = child_with(gateway.pid, DB_COMMAND_LINE)
+def _database_pid(servers: Mapping[str, Server]) -> int:
+    """The process of the gateway's embedded database."""
+    db_pid = child_with(servers["gateway"].pid, DB_COMMAND_LINE)
     if db_pid is None:
         raise SystemExit("the gateway's embedded database process was not found")
-    probes = {name: Probe(server.pid) for name, server in servers.items()}
-    probes["gateway"] = Probe(gateway.pid, db_pid)
-    return probes
+    return db_pid
 
 
-def _check(outcome: Outcome, servers: Mapping[str, Server]) -> list[Scenario]:
-    """The scenarios that answer as expected, each with the database commands of one request.
+def _probes(servers: Mapping[str, Server], db_pid: int) -> dict[str, Probe]:
+    """What each server's runs are charged to: its process tree, and unless it is a
+    reference, the gateway's embedded database process ``db_pid``, which the peers share."""
+    return {
+        name: Probe(server.pid, None if name in REFERENCES else db_pid)
+        for name, server in servers.items()
+    }
+
+
+def _install_peers(logs: Path) -> tuple[list[str], dict[str, str]]:
+    """Install the peers missing or out of date: those ready, and why the others are not."""
+    ready, skipped = [], {}
+    for peer in PEERS:
+        reason = install(peer, _base_env(), logs / f"{peer.name}-install.log")
+        if reason is None:
+            ready.append(peer.name)
+        else:
+            print(f"skipping the {peer.name} peer: {reason}", flush=True)
+            skipped[peer.name] = reason
+    return ready, skipped
+
+
+def _database_uri(data_dir: Path) -> str:
+    """The URI of the embedded database the gateway serves ``data_dir`` with."""
+    port = json.loads((data_dir / "embedded.json").read_text())["port"]
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+
+
+def _start_on_database(
+    gateway_env: Mapping[str, str], peers: Sequence[str], skipped: dict[str, str]
+) -> dict[str, Server]:
+    """Start the peers, and the gateway served by its CLI with one worker and with two, on
+    the running gateway's database.
+
+    One that does not start is recorded in ``skipped`` with the reason.
+    """
+    uri = _database_uri(Path(gateway_env["GATEWAY_DATA_DIR"]))
+    logs = WORK_DIR / "logs"
+    env = {**_base_env(), "MONGODB_URI": uri, "MONGODB_DB": Settings().db_name}
+    candidates: list[tuple[Server, str]] = [
+        (peer_server(peer, env, logs), peer.ready_path) for peer in PEERS if peer.name in peers
+    ]
+    candidates += [
+        (workers_server(gateway_env, uri, workers, logs, WORK_DIR), "/readyz") for workers in (1, 2)
+    ]
+    started: dict[str, Server] = {}
+    for server, ready_path in candidates:
+        print(f"starting {server.name}", flush=True)
+        try:
+            server.start(ready_path)
+        except SystemExit as exc:
+            server.stop()
+            print(f"skipping {server.name}: {exc}", flush=True)
+            skipped[server.name] = str(exc)
+            continue
+        started[server.name] = server
+    return started
+
+
+def _check(
+    outcome: Outcome, scenarios: Sequence[Scenario], servers: Mapping[str, Server]
+) -> list[Scenario]:
+    """Those of ``scenarios`` that answer as expected, each with the database commands of
+    one request (the gateway's).
 
     The others are recorded in ``outcome.unavailable`` with the reason.
     """
     runnable = []
-    for scenario in outcome.scenarios:
+    for scenario in scenarios:
         url = servers[scenario.server].url
         reason = problem(scenario, send(scenario, url))
         if reason is not None:
@@ -140,7 +213,7 @@ def _check(outcome: Outcome, servers: Mapping[str, Server]) -> list[Scenario]:
             continue
         runnable.append(scenario)
         if scenario.server == "gateway":
-            commands = commands_of(url, functools.partial(send, scenario, url))
+            commands = commands_of(url, METRICS_TOKEN, functools.partial(send, scenario, url))
             outcome.commands[scenario.key] = sum(commands.values())
     return runnable
 
@@ -148,7 +221,9 @@ def _check(outcome: Outcome, servers: Mapping[str, Server]) -> list[Scenario]:
 def _nested_commands(url: str, token: str) -> dict[int, dict[str, float]]:
     """The database commands of one nested users query, for 1 user and for 20."""
     return {
-        first: commands_of(url, functools.partial(graphql, url, users_query(first), token))
+        first: commands_of(
+            url, METRICS_TOKEN, functools.partial(graphql, url, users_query(first), token)
+        )
         for first in (1, 20)
     }
 
@@ -196,12 +271,16 @@ def _rounds(
     args: argparse.Namespace,
 ) -> dict[str, Summary]:  # fmt: skip
     """Run every scenario once per round, ``ROUNDS`` rounds, so that runs alternate."""
-    probes = _probes(servers)
+    db_pid = _database_pid(servers)
+    probes, database = _probes(servers, db_pid), Probe(db_pid)
     bodies = _body_files(scenarios)
     samples: dict[str, list[Sample]] = {scenario.key: [] for scenario in scenarios}
     for round_number in range(1, ROUNDS + 1):
         for scenario in scenarios:
             print(f"round {round_number}/{ROUNDS}: {scenario.title}", flush=True)
+            # A peer's queries can outlive its run: the database is idle before any run,
+            # even one of a server that does not use it (it would share the cores).
+            settle(database)
             sample = _run_once(
                 wrk, scenario, servers[scenario.server], probes[scenario.server],
                 bodies.get(scenario.key), f"{tag}-{round_number}", args,
@@ -218,19 +297,61 @@ def _memory(servers: Mapping[str, Server]) -> Memory:
     return Memory(rss_mib(pid), peak_rss_mib(pid), rss_mib(db_pid) if db_pid else None)
 
 
-def _bench(wrk: str, servers: Mapping[str, Server], args: argparse.Namespace) -> Outcome:
-    """Set up the scenarios on running, seeded servers and measure them."""
+def _bench(
+    wrk: str, servers: Mapping[str, Server], skipped: Mapping[str, str], args: argparse.Namespace
+) -> Outcome:
+    """Set up the scenarios on running, seeded servers and measure them; the scenarios of
+    a server in ``skipped`` are unavailable, with its reason."""
     started = datetime.now(UTC)
     gateway = servers["gateway"]
     tag = secrets.token_hex(4)
     fixtures = prepare_fixtures(gateway.url, tag)
-    outcome = Outcome(started, args.duration, args.warmup, build_scenarios(fixtures))
-    runnable = _check(outcome, servers)
+    scenarios = build_scenarios(fixtures) + peer_scenarios(fixtures)
+    outcome = Outcome(started, args.duration, args.warmup, scenarios)
+    for scenario in scenarios:
+        if scenario.server in skipped:
+            outcome.unavailable[scenario.key] = skipped[scenario.server]
+    runnable = _check(outcome, [s for s in scenarios if s.server not in skipped], servers)
     if "gql-users" not in outcome.unavailable:
         outcome.nested = _nested_commands(gateway.url, fixtures.token)
     outcome.results = _rounds(wrk, runnable, servers, tag, args)
     outcome.memory = _memory(servers)
     return outcome
+
+
+_CHART_CAPTION = "The gateway and its peers on the same seeded database (make bench)"
+
+
+def _node_versions() -> str:
+    """Node.js's version and each peer's pinned packages, for the report."""
+    run = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)  # noqa: S607
+    pinned = []
+    for peer in PEERS:
+        dependencies = json.loads((peer.directory / "package.json").read_text())["dependencies"]
+        pinned += [f"{name} {version}" for name, version in dependencies.items()]
+    return f"Node.js {run.stdout.strip() or 'not installed'}; {', '.join(sorted(set(pinned)))}"
+
+
+def _peer_sections(outcome: Outcome) -> dict[str, list[str]]:
+    """The peers' and the workers' sections of ``results.md``."""
+    return {
+        "Peers on the same database": [
+            "Each peer reads the gateway's seeded embedded database over the MongoDB wire "
+            "protocol with the official Node.js driver; its CPU is its node process tree's, "
+            "the database's is measured during its own runs. "
+            f"{_node_versions()}. Chart: [peers.svg](peers.svg).",
+            "",
+            *peers_section(outcome.results, outcome.unavailable),
+        ],
+        "Two workers against one": [
+            "`gateway serve --workers 2` (its supervisor and workers charged together) against "
+            "`gateway serve --workers 1`, both on the same database (`GATEWAY_MONGODB_URI`) "
+            "beside the gateway above; with no Redis, two workers count rate limits in the "
+            "database.",
+            "",
+            *workers_section(outcome.results, outcome.unavailable),
+        ],
+    }
 
 
 def _print_targets(targets: Sequence[Target]) -> None:
@@ -255,23 +376,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock = time.monotonic()
     shutil.rmtree(WORK_DIR, ignore_errors=True)
     gateway_env = _gateway_env(WORK_DIR / "data")
-    servers = _servers(gateway_env)
+    servers: dict[str, Server] = _servers(gateway_env)
+    peers, skipped = _install_peers(WORK_DIR / "logs")
     try:
         for name, server in servers.items():
             server.start(READY_PATHS[name])
         _seed(gateway_env)
-        outcome = _bench(wrk, servers, args)
+        servers.update(_start_on_database(gateway_env, peers, skipped))
+        outcome = _bench(wrk, servers, skipped, args)
     finally:
-        for server in servers.values():
+        for server in reversed(servers.values()):  # the gateway, holding the database, last
             server.stop()
     shutil.rmtree(WORK_DIR / "data", ignore_errors=True)  # uploads make it large; logs stay
     outcome.elapsed_s = time.monotonic() - clock
-    targets = evaluate(outcome)
-    report = render(outcome, describe_machine(wrk_version(wrk), REPO), targets)
+    targets = evaluate(outcome) + peer_targets(outcome.results)
+    report = render(
+        outcome, describe_machine(wrk_version(wrk), REPO), targets, _peer_sections(outcome)
+    )
     previous = RESULTS.read_text() if RESULTS.exists() else ""
     # The load test's section (make load) lives in the same file: keep it.
     RESULTS.write_text(carry_load_section(previous, report))
+    CHART.write_text(peers_svg(bars_by_route(outcome.results), _CHART_CAPTION))
     _print_targets(targets)
+    print("\n".join(["", *workers_section(outcome.results, outcome.unavailable)]))
     return 0
 
 

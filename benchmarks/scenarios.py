@@ -12,6 +12,7 @@ from pathlib import Path
 from benchmarks.client import Reply, call, graphql, graphql_body
 
 __all__ = [
+    "LARGE_FILE_BYTES",
     "UPLOAD_BYTES",
     "Fixtures",
     "Scenario",
@@ -26,6 +27,7 @@ __all__ = [
 
 JSON = "Content-Type: application/json"
 UPLOAD_BYTES = 1024 * 1024
+LARGE_FILE_BYTES = 50 * 1024 * 1024  # its last UPLOAD_BYTES are read by range
 DEEP_ITEM = 9000  # the deep page starts after this many products
 WALK_PAGE = 100  # the largest page the schema allows
 CATEGORY = "books"  # one of the seeded categories (500 products each)
@@ -61,6 +63,7 @@ class Fixtures:
     token: str
     user_id: str
     download_path: str
+    large_path: str
     deep_cursor: str | None
     product_id: str
     product_etag: str
@@ -190,6 +193,8 @@ def prepare_fixtures(url: str, tag: str) -> Fixtures:
     _register_persisted(url, products_query())
     download_path = f"bench/{tag}/download.bin"
     _expect(_upload(url, token, download_path, UPLOAD_BYTES), 201, "POST /api/files/...")
+    large_path = f"bench/{tag}/large.bin"
+    _expect(_upload(url, token, large_path, LARGE_FILE_BYTES), 201, "POST /api/files/... (50 MB)")
     product_id, product_etag = _product_and_tag(url)
     return Fixtures(
         email=email,
@@ -197,6 +202,7 @@ def prepare_fixtures(url: str, tag: str) -> Fixtures:
         token=token,
         user_id=_demo_user_id(url, token),
         download_path=download_path,
+        large_path=large_path,
         deep_cursor=deep_cursor(url),
         product_id=product_id,
         product_etag=product_etag,
@@ -225,6 +231,12 @@ def build_scenarios(f: Fixtures) -> list[Scenario]:
         Scenario("ref-litestar", "plain Litestar: GET /api/hello", "litestar"),
         _rest("hello", "/api/hello"),
         _rest("products", "/api/products?page=2&limit=10"),
+        _rest(
+            "products-gzip",
+            "/api/products?page=2&limit=10",
+            "Accept-Encoding: gzip",
+            title="GET /api/products?page=2&limit=10 (gzip)",
+        ),
         _rest("products-category", f"/api/products?category={CATEGORY}&page=50&limit=10"),
         _rest("user", f"/api/users/{f.user_id}", f.bearer, title="GET /api/users/ID (signed in)"),
         _rest("product", f"/api/products/{f.product_id}", title="GET /api/products/ID (200)"),
@@ -274,6 +286,14 @@ def build_scenarios(f: Fixtures) -> list[Scenario]:
             upload_bytes=UPLOAD_BYTES,
         ),
         _rest("download", f"/api/files/{f.download_path}", title="GET /api/files/<path> (1 MiB)"),
+        Scenario(
+            "download-tail",
+            "GET /api/files/<path>, the last 1 MiB of a 50 MB file (Range)",
+            "gateway",
+            path=f"/api/files/{f.large_path}",
+            headers=(f"Range: bytes=-{UPLOAD_BYTES}",),
+            expect=206,
+        ),
     ]
 
 

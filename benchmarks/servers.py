@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,27 +70,36 @@ class Server:
             raise RuntimeError(f"{self.name} is not running")
         return self._process.pid
 
-    def start(self, ready_path: str) -> None:
-        """Start the server and wait until ``GET ready_path`` answers 200."""
-        command = [
+    def argv(self) -> list[str]:
+        """The server's command line."""
+        return [
             sys.executable, "-m", "uvicorn", self.target,
             "--host", "127.0.0.1", "--port", str(self.port), *UVICORN_OPTIONS,
         ]  # fmt: skip
+
+    def start(self, ready_path: str) -> None:
+        """Start the server, in a process group of its own, and wait until ``GET ready_path``
+        answers 200."""
         self._sink = self.log.open("ab")
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            command, cwd=self.cwd, env=dict(self.env), stdout=self._sink, stderr=subprocess.STDOUT
-        )
+            self.argv(), cwd=self.cwd, env=dict(self.env), stdout=self._sink,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
         self._wait_ready(ready_path)
 
+    def is_ready(self, status: int) -> bool:
+        """Whether an answer of ``status`` to the readiness request means the server is up."""
+        return status == 200
+
     def _wait_ready(self, path: str) -> None:
-        """Poll ``path`` until it answers 200; stop on exit or after the start timeout."""
+        """Poll ``path`` until the answer says ready; stop on exit or after the start timeout."""
         assert self._process is not None
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise SystemExit(f"{self.name} exited at start-up; see {self.log}")
             try:
-                if call(self.url, "GET", path).status == 200:
+                if self.is_ready(call(self.url, "GET", path).status):
                     return
             except OSError:
                 pass
@@ -96,13 +107,13 @@ class Server:
         raise SystemExit(f"{self.name} did not answer GET {path} in {_START_TIMEOUT:.0f}s")
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL if it lingers)."""
+        """Stop the server's process group (SIGTERM, then SIGKILL if it lingers)."""
         if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
+            os.killpg(self._process.pid, signal.SIGTERM)
             try:
                 self._process.wait(_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
         if self._sink is not None:
             self._sink.close()

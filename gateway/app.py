@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -13,11 +14,14 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.routes import HTTPRoute
 
-from gateway.auth import Passwords
+from gateway.compression import Compression
 from gateway.config import Settings, with_jwt_secret
+from gateway.credentials import Passwords
 from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
+from gateway.front_page import front_page_handlers
 from gateway.http import provide_actor, provide_services
+from gateway.metrics_serving import serving_metrics
 from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
 from gateway.ratelimit import build_limiter
 from gateway.services import Services
@@ -68,8 +72,8 @@ async def open_services(
     indexes = asyncio.create_task(_ensure_indexes_eventually(db))
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(indexes), settings.mongo_timeout_ms / 1000 + 1)
-    passwords = Passwords(settings.hash_concurrency)
-    limiter = build_limiter(settings)
+    passwords = Passwords(settings)
+    limiter = build_limiter(settings, db)
     services = Services.build(db, settings, passwords, limiter)
     # Unfinished uploads (a crash, a lost client) are removed while the app runs.
     sweeper = asyncio.create_task(services.files.sweep_forever(_SWEEP_SECONDS))
@@ -86,21 +90,27 @@ async def open_services(
             await embedded.stop()
 
 
-def create_app(settings: Settings, *, client: Any = None) -> Litestar:
+def create_app(
+    settings: Settings, *, client: Any = None, workers_dir: Path | None = None
+) -> Litestar:
     """Build the gateway.
 
     ``client`` lets tests share one database client across apps; otherwise the
     app opens its own (and, without ``GATEWAY_MONGODB_URI``, starts the
     embedded database) when it starts, and closes it when it stops.
+    ``workers_dir``: the app is one of ``gateway serve --workers`` (gateway.workers).
     """
     settings = with_jwt_secret(settings)
 
-    metrics = Metrics()
+    metrics = Metrics(workers_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         listeners = [DatabaseCommandCounter(metrics)]
-        async with open_services(settings, client=client, listeners=listeners) as services:
+        async with (
+            open_services(settings, client=client, listeners=listeners) as services,
+            serving_metrics(metrics, settings),
+        ):
             app.state.services = services
             yield
 
@@ -112,13 +122,29 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
                 "Authorization",
                 "Content-Type",
                 "X-Request-ID",
+                # Conditional and range requests (validators from ETag/Last-Modified).
+                "If-Match",
+                "If-None-Match",
+                "If-Modified-Since",
+                "If-Range",
+                "Range",
                 # The preflight-forcing headers GraphQL uploads require (see resolvers).
                 "Apollo-Require-Preflight",
                 "GraphQL-Require-Preflight",
                 "X-Apollo-Operation-Name",
                 "X-Requested-With",
             ],
-            expose_headers=["X-Total-Count", "Link", "Location", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "X-Total-Count",
+                "Link",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+                "ETag",
+                "Last-Modified",
+                "Content-Range",
+                "Accept-Ranges",
+            ],
             allow_credentials=False,
         )
         if settings.cors_origins
@@ -127,13 +153,18 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
     app = GatewayApp(
         metrics=metrics,
         body_timeout=settings.body_timeout,
-        route_handlers=[*route_handlers(settings), *graphql_route_handlers(settings)],
+        hsts_max_age=settings.hsts_max_age,
+        route_handlers=[
+            *front_page_handlers(settings),
+            *route_handlers(settings),
+            *graphql_route_handlers(settings),
+        ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "actor": Provide(provide_actor),
         },
         exception_handlers=exception_handlers,
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(settings.swagger_ui_enabled),
         lifespan=[lifespan],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
@@ -148,11 +179,15 @@ def create_app(settings: Settings, *, client: Any = None) -> Litestar:
 
 class GatewayApp(Litestar):
     """Litestar with ``RequestContext`` outermost, so that every answer (404 and 405
-    included) gets a request id, security headers, an access log line and metrics."""
+    included) gets a request id, security headers, an access log line and metrics,
+    and ``Compression`` inside it (the log and metrics see the status, not the coding)."""
 
-    def __init__(self, *args: Any, metrics: Metrics, body_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, metrics: Metrics, body_timeout: float, hsts_max_age: int, **kwargs: Any
+    ) -> None:
         self.metrics = metrics
         self.body_timeout = body_timeout
+        self.hsts_max_age = hsts_max_age
         super().__init__(*args, **kwargs)
         self._answer_options_for_every_method()
 
@@ -183,4 +218,9 @@ class GatewayApp(Litestar):
             )
 
     def _create_asgi_handler(self) -> Any:
-        return RequestContext(super()._create_asgi_handler(), self.metrics, self.body_timeout)
+        return RequestContext(
+            Compression(super()._create_asgi_handler()),
+            self.metrics,
+            self.body_timeout,
+            self.hsts_max_age,
+        )

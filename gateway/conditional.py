@@ -23,6 +23,7 @@ __all__ = [
     "ByteRange",
     "Unsatisfiable",
     "Validators",
+    "expected_tags",
     "expected_versions",
     "is_not_modified",
     "matches",
@@ -119,21 +120,28 @@ def is_not_modified(
     return modified.replace(microsecond=0) <= since
 
 
-def expected_versions(if_match: str | None) -> frozenset[int] | None:
-    """The record versions an ``If-Match`` accepts: None when it sets no condition
-    (absent, or ``*`` on a record that exists); an empty set when it names no
-    version of ours (so every write fails the precondition)."""
+def expected_tags(if_match: str | None) -> frozenset[str] | None:
+    """The opaque tags an ``If-Match`` accepts (it compares strongly, so weak ones
+    count for nothing): None when it sets no condition (absent, or ``*`` on a
+    representation that exists); an empty set when it is malformed."""
     if if_match is None:
         return None
     tags = _tags(if_match)
     if tags is None:
         return None
-    versions = set()
-    for is_weak, tag in tags:
-        match = _VERSION.match(tag)
-        if match is not None and not is_weak:  # If-Match compares strongly
-            versions.add(int(match.group(1)))
-    return frozenset(versions)
+    return frozenset(tag for is_weak, tag in tags if not is_weak)
+
+
+def expected_versions(if_match: str | None) -> frozenset[int] | None:
+    """The record versions an ``If-Match`` accepts: None when it sets no condition
+    (absent, or ``*`` on a record that exists); an empty set when it names no
+    version of ours (so every write fails the precondition)."""
+    tags = expected_tags(if_match)
+    if tags is None:
+        return None
+    return frozenset(
+        int(match.group(1)) for tag in tags if (match := _VERSION.match(tag)) is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)

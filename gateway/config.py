@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 import msgspec
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from dotenv import dotenv_values
 
 __all__ = [
@@ -63,11 +64,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_body_bytes: PositiveInt = 1 * MIB
     max_file_bytes: PositiveInt = 100 * MIB
     max_upload_bytes: PositiveInt = 10 * MIB
-    # Concurrent argon2 hashes (~64 MiB and a core each): one core is left to the
-    # event loop, so a login storm does not stall other requests (make load).
+    # Seconds a deleted file's bytes outlive it, so downloads already running finish.
+    deleted_file_grace: Annotated[float, msgspec.Meta(ge=0, le=7 * 24 * 3600)] = 600.0
+    # Concurrent argon2 hashes (argon2_memory_kib and a core each): one core is left
+    # to the event loop, so a login storm does not stall other requests (make load).
     hash_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = max(1, (os.cpu_count() or 2) - 1)
+    # argon2id cost; defaults: RFC 9106's second recommendation (argon2-cffi's own).
+    # A hash records its parameters, so hashes made with others still verify (and
+    # are redone with these at the next login). Bounds: the library's minimums
+    # (memory also at least 8 KiB per lane); production refuses less than OWASP's.
+    argon2_time_cost: Annotated[int, msgspec.Meta(ge=1, le=100)] = RFC_9106_LOW_MEMORY.time_cost
+    argon2_memory_kib: Annotated[int, msgspec.Meta(ge=8, le=4 * MIB)] = (
+        RFC_9106_LOW_MEMORY.memory_cost
+    )
+    argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=64)] = RFC_9106_LOW_MEMORY.parallelism
     cors_origins: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Unset: JSON lines in production, readable lines in development.
+    log_format: Literal["json", "console"] | None = None
     graphql_max_depth: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
     graphql_max_aliases: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 30
     # Parsing costs some 10 us a token: 2,000 keep it near 20 ms.
@@ -100,6 +114,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_graphql_ip: Rate = "100000/60"
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
     trusted_proxies: str = "127.0.0.1"
+    # Serving (README "Production endpoints", "HTTPS", "Workers").
+    # Bearer token /metrics asks for; in production, unset means /metrics is not served
+    # on the API's port (404) unless metrics_port serves it.
+    metrics_token: str | None = None
+    # A port of its own for /metrics (plain HTTP, no token, on GATEWAY_HOST: keep it internal).
+    metrics_port: Port | None = None
+    # Swagger UI at /schema; unset: on in development, off in production (the OpenAPI
+    # document at /schema/openapi.json stays).
+    swagger_ui: bool | None = None
+    # PEM certificate (chain) and private key: both or neither; set, the gateway serves HTTPS.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    # Strict-Transport-Security max-age on answers to requests that came over TLS (0: none).
+    hsts_max_age: Annotated[int, msgspec.Meta(ge=0, le=2 * 365 * 24 * 3600)] = 365 * 24 * 3600
+    # Seconds a client has to send a request's head (line and headers) before it is cut off.
+    header_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
+    # Serving processes on the one port.
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
 
     @property
     def is_development(self) -> bool:
@@ -122,6 +154,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.is_development if self.graphql_suggestions is None else self.graphql_suggestions
 
     @property
+    def swagger_ui_enabled(self) -> bool:
+        return self.is_development if self.swagger_ui is None else self.swagger_ui
+
+    @property
+    def metrics_on_api_port(self) -> bool:
+        """Whether the API's port answers /metrics (with the token, when one is set)."""
+        if self.metrics_port is not None:
+            return False
+        return self.is_development or self.metrics_token is not None
+
+    @property
+    def log_format_chosen(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.is_development else "json"
+
+    @property
     def data_path(self) -> Path:
         return Path(self.data_dir).resolve()
 
@@ -136,9 +185,20 @@ _OPTIONAL = {
     "graphql_introspection",
     "graphiql",
     "graphql_suggestions",
+    "log_format",
+    "metrics_token",
+    "metrics_port",
+    "swagger_ui",
+    "tls_cert",
+    "tls_key",
 }
 # Variables with the prefix that are not settings of the service.
-_NOT_SETTINGS = {"GATEWAY_TEST_MONGODB_URI"}
+# Set by `serve --workers` for its workers; read by `create-admin`; read by the tests.
+_NOT_SETTINGS = {
+    "GATEWAY_WORKERS_METRICS_DIR",
+    "GATEWAY_ADMIN_PASSWORD",
+    "GATEWAY_TEST_MONGODB_URI",
+}
 # A value is echoed in an error unless its name says it may hold a secret.
 _SECRET_WORDS = ("secret", "uri", "url", "token", "password", "key")
 _HOSTNAME = re.compile(
@@ -153,6 +213,8 @@ def _normalise(name: str, value: str) -> object:
         return tuple(part.strip() for part in value.split(",") if part.strip())
     if name == "log_level":
         return value.upper()
+    if name == "log_format":
+        return value.lower() or None
     if name == "env":
         return {"dev": "development", "prod": "production"}.get(value.lower(), value.lower())
     if name in _OPTIONAL and not value:
@@ -273,8 +335,11 @@ def load_settings(
             continue
         data[name] = value
     settings = msgspec.convert(data, Settings, strict=False) if not problems else None
-    if settings is not None and settings.env == "production":
-        problems.extend(_production_problems(settings))
+    if settings is not None:
+        problems.extend(_argon2_problems(settings))
+        problems.extend(_tls_problems(settings))
+        if settings.env == "production":
+            problems.extend(_production_problems(settings))
     if settings is None or problems:
         raise SettingsError(problems)
     return settings
@@ -291,6 +356,48 @@ def _production_problems(settings: Settings) -> list[str]:
         problems.append(f"GATEWAY_JWT_SECRET must be at least {_MIN_SECRET_LENGTH} characters")
     if "*" in settings.cors_origins:
         problems.append("GATEWAY_CORS_ORIGINS: '*' is refused in production")
+    return problems
+
+
+# argon2 needs 8 KiB of memory per lane (2 * ARGON2_SYNC_POINTS blocks of 1 KiB).
+ARGON2_KIB_PER_LANE = 8
+# OWASP's equivalent argon2id configurations (memory KiB, passes): production
+# parameters must reach at least one of them (Password Storage Cheat Sheet).
+OWASP_ARGON2ID = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def _argon2_problems(settings: Settings) -> list[str]:
+    """argon2 parameters the library cannot use, or too weak for production."""
+    if settings.argon2_memory_kib < ARGON2_KIB_PER_LANE * settings.argon2_parallelism:
+        return [
+            f"GATEWAY_ARGON2_MEMORY_KIB must be at least {ARGON2_KIB_PER_LANE} "
+            "times GATEWAY_ARGON2_PARALLELISM"
+        ]
+    if settings.env == "production" and not any(
+        settings.argon2_memory_kib >= memory and settings.argon2_time_cost >= passes
+        for memory, passes in OWASP_ARGON2ID
+    ):
+        floors = ", ".join(f"{memory // 1024} MiB x {passes}" for memory, passes in OWASP_ARGON2ID)
+        return [
+            "GATEWAY_ARGON2_MEMORY_KIB and GATEWAY_ARGON2_TIME_COST are below OWASP's "
+            f"argon2id minimums in production (at least one of: {floors})"
+        ]
+    return []
+
+
+def _tls_problems(settings: Settings) -> list[str]:
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        return ["GATEWAY_TLS_CERT and GATEWAY_TLS_KEY are set together or not at all"]
+    problems = []
+    files = {"GATEWAY_TLS_CERT": settings.tls_cert, "GATEWAY_TLS_KEY": settings.tls_key}
+    for name, path in files.items():
+        if path is None:
+            continue
+        try:
+            with open(path, "rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            problems.append(f"{name}: cannot read {path} ({exc.strerror})")
     return problems
 
 

@@ -337,6 +337,7 @@ async def _ensure_indexes(db: Database) -> None:
     await db["file_paths"].create_indexes(
         [IndexModel([("state", ASCENDING), ("aliveMs", ASCENDING)])]
     )
+    await db["file_purges"].create_indexes([IndexModel([("dueMs", ASCENDING)])])
     await db["contact_messages"].create_indexes([IndexModel([("createdAt", DESCENDING)])])
     await _version_unversioned(db)
 

@@ -29,7 +29,6 @@ log = logging.getLogger("gateway.embedded")
 
 _PR_SET_PDEATHSIG = 1
 _START_TIMEOUT = 20.0
-_LAUNCH = "from nx_27017.nx_27017 import main; main()"
 
 
 class EmbeddedStartError(RuntimeError):
@@ -124,14 +123,14 @@ class EmbeddedServer:
         store.mkdir(exist_ok=True)
         log_file = self._dir / "mongo.log"
         command = [
-            sys.executable, "-c", _LAUNCH,
+            sys.executable, "-m", "gateway.nx_27017_runner", str(log_file),
             "--data-dir", str(store),
             "--host", "127.0.0.1",
             "--port", str(self._port),
-            "--log-file", str(log_file),
             "--pid-file", str(self._dir / "mongo.pid"),
         ]  # fmt: skip
-        with log_file.open("ab") as sink:
+        # What the server prints outside its log (a crash's traceback) is kept beside it.
+        with (self._dir / "mongo.stderr").open("ab") as sink:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 command,
                 stdin=subprocess.DEVNULL,
@@ -150,7 +149,8 @@ class EmbeddedServer:
             return True
         if self._process.poll() is not None:
             raise EmbeddedStartError(
-                f"nx-27017 exited with {self._process.returncode}; see {self._dir / 'mongo.log'}"
+                f"nx-27017 exited with {self._process.returncode}; "
+                f"see {self._dir / 'mongo.log'} and {self._dir / 'mongo.stderr'}"
             )
         if time.monotonic() > deadline:
             self._terminate()

@@ -9,7 +9,7 @@ The hierarchy::
     ├── Forbidden                 403 FORBIDDEN
     ├── NotFound                  404 NOT_FOUND
     ├── Conflict                  409 CONFLICT
-    │   └── PreconditionFailed    412 CONFLICT (the record changed since the version expected)
+    ├── PreconditionFailed        412 CONFLICT (``If-Match``, an expected version)
     ├── RequestTimeout            408 BAD_USER_INPUT (the client stalled its body)
     ├── PayloadTooLarge           413 BAD_USER_INPUT
     ├── UnsupportedMediaType      415 BAD_USER_INPUT
@@ -127,19 +127,12 @@ class Conflict(GatewayError):
     code = "CONFLICT"
 
 
-class PreconditionFailed(Conflict):
-    """A write expected a version of the record (``If-Match``, ``expectedVersion``) that is
-    no longer, or never was, its current one; nothing was written."""
+class PreconditionFailed(GatewayError):
+    """The record is not the one the caller named (``If-Match``, an expected version):
+    it changed or went since they read it, and nothing was done."""
 
     status_code = 412
-
-    def __init__(self, expected: frozenset[int]) -> None:
-        if expected:
-            names = ", ".join(map(str, sorted(expected)))
-            plural = "s" if len(expected) > 1 else ""
-            super().__init__(f"Version mismatch: the record changed since version{plural} {names}")
-        else:
-            super().__init__("Version mismatch: no version of the record was named")
+    code = "CONFLICT"
 
 
 class RequestTimeout(GatewayError):

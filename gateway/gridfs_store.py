@@ -27,18 +27,30 @@ from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from gateway.db import Database, as_utc, utcnow
-from gateway.documents import file_paths, gridfs
+from gateway.documents import file_paths, file_purges, gridfs
 from gateway.documents.file_paths import DELETING, READY, UPLOADING, new_claim
+from gateway.documents.file_purges import new_purge
 from gateway.documents.gridfs import CHUNK_SIZE, new_chunk, new_file
-from gateway.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RequestTimeout
+from gateway.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    RequestTimeout,
+)
 from gateway.models import StoredFile
 
-__all__ = ["SWEEP_BATCH", "FileStore"]
+__all__ = ["PURGE_GRACE_MS", "SWEEP_BATCH", "FileStore", "StoredBytes"]
 
 HEARTBEAT_S = 10.0  # how often a running upload refreshes its claim
 SWEEP_BATCH = 100  # claims one sweep looks at, at most
+CHANGED = "The file is not the version named: it was deleted or replaced since"
 SWEPT = "Upload abandoned: it stalled past the sweeper's limit"
 WINDOW = 4  # chunks per read query: ~1 MiB in flight at most
+# How long a deleted file's bytes outlive it by default (GATEWAY_DELETED_FILE_GRACE),
+# for downloads that began before the deletion (one still running then is cut short).
+PURGE_GRACE_MS = 10 * 60 * 1000
 
 
 def _stored(doc: dict[str, Any]) -> StoredFile:
@@ -49,7 +61,48 @@ def _stored(doc: dict[str, Any]) -> StoredFile:
         size=int(doc["length"]),
         content_type=metadata.get("contentType", "application/octet-stream"),
         created_at=as_utc(doc["uploadDate"]),
+        # The GridFS file's id: new on every upload, and a file is never changed in
+        # place, so it names the bytes at the path until they are deleted.
+        version=str(doc["_id"]),
     )
+
+
+class StoredBytes:
+    """A stored file's bytes, read a window of chunks at a time: iterated, the whole
+    file; ``read(first, last)``, only the chunks that hold those bytes."""
+
+    def __init__(self, chunks: Any, file_id: Any, size: int, chunk_size: int) -> None:
+        self._chunks = chunks
+        self._file_id = file_id
+        self.size = size
+        self._chunk_size = chunk_size
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.read(0, self.size - 1)
+
+    async def read(self, first: int, last: int) -> AsyncIterator[bytes]:
+        """Bytes ``first`` to ``last`` inclusive (none when ``last < first``): chunks
+        ``first // chunkSize`` to ``last // chunkSize``, the first and last trimmed."""
+        if last < first:
+            return
+        size = self._chunk_size
+        low, high = first // size, last // size
+        for start in range(low, high + 1, WINDOW):
+            stop = min(start + WINDOW, high + 1)
+            window = self._chunks.find(
+                {"files_id": self._file_id, "n": {"$gte": start, "$lt": stop}}
+            ).sort("n", 1)
+            expected = start
+            for chunk in await window.to_list(None):
+                if chunk["n"] != expected:
+                    break
+                data = bytes(chunk["data"])
+                begin = first - expected * size if expected == low else 0
+                end = last - expected * size + 1 if expected == high else len(data)
+                expected += 1
+                yield data[begin:end]
+            if expected != stop:
+                raise RuntimeError(f"GridFS file {self._file_id} is missing chunk {expected}")
 
 
 class FileStore:
@@ -65,8 +118,10 @@ class FileStore:
       upload stores nothing; its ``aliveMs`` is refreshed while bytes arrive;
     * ``ready``: set once the file document is written; only a ready claim
       is ever read, so an unfinished upload is never visible;
-    * ``deleting``: a deletion (or a sweep) won the claim and is removing the
-      file, its chunks and then the claim.
+    * ``deleting``: a deletion (or a sweep) won the claim; it records the file
+      for purging (``file_purges``), then removes the claim, freeing the path.
+      The bytes stay for ``purge_grace_ms``, so that downloads that began
+      before the deletion finish whole; then ``purge_due`` removes them.
 
     A claim left ``uploading`` or ``deleting`` by a crash, a lost client or a
     database outage stops being refreshed, and ``sweep`` removes it with its
@@ -76,10 +131,12 @@ class FileStore:
     server stores dates written by ``$set`` as strings and compares them slowly.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, purge_grace_ms: int = PURGE_GRACE_MS) -> None:
         self._files = db[gridfs.FILES]
         self._chunks = db[gridfs.CHUNKS]
         self._claims = db[file_paths.COLLECTION]
+        self._purges = db[file_purges.COLLECTION]
+        self._purge_grace_ms = purge_grace_ms
 
     async def get(self, path: str) -> StoredFile:
         """Raises: NotFound: no file at ``path``."""
@@ -199,46 +256,51 @@ class FileStore:
         await self._chunks.delete_many({"files_id": file_id})
         await self._files.delete_one({"_id": file_id})
 
-    async def stream(self, path: str) -> tuple[StoredFile, AsyncIterator[bytes]]:
-        """The file's metadata and an iterator over its bytes, a window of chunks at a time.
+    async def stream(self, path: str) -> tuple[StoredFile, StoredBytes]:
+        """The file's metadata and its bytes (read only when iterated).
 
         Raises:
             NotFound: no file at ``path``.
         """
         doc = await self._file_doc(path)
-        return _stored(doc), self._read(doc["_id"], int(doc["length"]), int(doc["chunkSize"]))
+        length, chunk_size = int(doc["length"]), int(doc["chunkSize"])
+        return _stored(doc), StoredBytes(self._chunks, doc["_id"], length, chunk_size)
 
-    async def _read(self, file_id: Any, length: int, chunk_size: int) -> AsyncIterator[bytes]:
-        total = -(-length // chunk_size) if length else 0
-        for start in range(0, total, WINDOW):
-            window = self._chunks.find(
-                {"files_id": file_id, "n": {"$gte": start, "$lt": start + WINDOW}}
-            ).sort("n", 1)
-            expected = start
-            for chunk in await window.to_list(None):
-                if chunk["n"] != expected:
-                    raise RuntimeError(f"GridFS file {file_id} is missing chunk {expected}")
-                expected += 1
-                yield bytes(chunk["data"])
-            if expected != min(start + WINDOW, total):
-                raise RuntimeError(f"GridFS file {file_id} is missing chunk {expected}")
+    async def delete(
+        self,
+        path: str,
+        *,
+        owner_id: str | None = None,
+        versions: frozenset[str] | None = None,
+    ) -> None:
+        """Remove the file at ``path`` (only if ``owner_id`` owns it, and only if it is
+        one of ``versions``, when given).
 
-    async def delete(self, path: str, *, owner_id: str | None = None) -> None:
-        """Remove the file at ``path`` (only if ``owner_id`` owns it, when given).
-
-        The claim turns ``deleting`` first, in one conditional write: the file
-        vanishes at once, and of concurrent deletions exactly one goes on. Then
+        The claim turns ``deleting`` first, in one conditional write on the file
+        id just read: the file vanishes at once, of concurrent deletions exactly
+        one goes on, and a file put at the path since then is left alone. Then
         the file and its chunks go, and the claim last, so that a crash midway
         leaves a claim for the sweeper to finish.
 
         Raises:
             NotFound: no file at ``path`` (or another deletion won).
             Forbidden: ``owner_id`` is not the file's owner.
+            PreconditionFailed: ``versions`` given, and the file at ``path`` is none
+                of them (or there is none any more).
         """
-        claim = await self._ready_claim(path)
+        try:
+            claim = await self._ready_claim(path)
+        except NotFound:
+            if versions is None:
+                raise
+            raise PreconditionFailed(CHANGED) from None
         if owner_id is not None and claim["ownerId"] != owner_id:
             raise Forbidden("You may only delete your own files")
+        if versions is not None and str(claim["fileId"]) not in versions:
+            raise PreconditionFailed(CHANGED)
         if not await self._take({"_id": path, "fileId": claim["fileId"], "state": READY}):
+            if versions is not None:
+                raise PreconditionFailed(CHANGED)
             raise NotFound("File not found")
         await self._finish_deleting(path, claim["fileId"])
 
@@ -249,19 +311,48 @@ class FileStore:
         )
         return taken.modified_count == 1
 
-    async def _finish_deleting(self, path: str, file_id: str) -> None:
-        await self._purge(file_id)
+    async def _finish_deleting(self, path: str, file_id: str, *, was_ready: bool = True) -> None:
+        """Free the path now; leave a file that was ready to downloads already reading it.
+
+        The purge is recorded before the claim goes, so a crash in between
+        leaves a ``deleting`` claim, which a sweeper finishes the same way. An
+        upload that never finished was never read: its bytes go at once.
+        """
+        if not was_ready:
+            await self._purge(file_id)
+        else:
+            with contextlib.suppress(DuplicateKeyError):
+                await self._purges.insert_one(
+                    new_purge(file_id, due_ms=_now_ms() + self._purge_grace_ms)
+                )
         await self._claims.delete_one({"_id": path, "fileId": file_id, "state": DELETING})
 
+    async def purge_due(self, limit: int = SWEEP_BATCH) -> int:
+        """Remove the bytes of up to ``limit`` deleted files whose grace has passed.
+
+        Returns:
+            How many files were purged.
+        """
+        due = (
+            await self._purges.find({"dueMs": {"$lte": _now_ms()}}, {"_id": 1})
+            .limit(limit)
+            .to_list(None)
+        )
+        for purge in due:
+            await self._purge(purge["_id"])
+            await self._purges.delete_one({"_id": purge["_id"]})
+        return len(due)
+
     async def sweep(self, older_than_ms: int, limit: int = SWEEP_BATCH) -> int:
-        """Remove up to ``limit`` unfinished uploads and deletions idle for ``older_than_ms``.
+        """Remove up to ``limit`` unfinished uploads and deletions idle for ``older_than_ms``,
+        and the bytes of up to ``limit`` deleted files whose grace has passed.
 
         Each is first taken with a write conditional on the very state and
         ``aliveMs`` just read, so a live upload that refreshed its claim in the
         meantime is left alone, and of several sweepers only one removes it.
 
         Returns:
-            How many claims this call removed.
+            How many claims and files this call removed.
         """
         cutoff = _now_ms() - older_than_ms
         stale: list[dict[str, Any]] = []
@@ -278,9 +369,10 @@ class FileStore:
         swept = 0
         for claim in stale:
             if await self._take(claim):
-                await self._finish_deleting(claim["_id"], claim["fileId"])
+                was_ready = claim["state"] == DELETING
+                await self._finish_deleting(claim["_id"], claim["fileId"], was_ready=was_ready)
                 swept += 1
-        return swept
+        return swept + await self.purge_due(limit)
 
     async def adopt_unclaimed(
         self, may_hold: Callable[[str], bool], batch: int = SWEEP_BATCH

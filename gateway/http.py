@@ -8,8 +8,6 @@ holds them to it). The request-context middleware is ``gateway.observability``'s
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_
 
 from gateway.observability import current_request
 from gateway.services import Actor, Services
+from gateway.static_assets import asset_url
 
 __all__ = [
     "ActorDep",
@@ -71,11 +70,9 @@ def http_status(exc: HTTPException) -> int:
     return exc.status_code
 
 
-@functools.cache
 def _versioned(directory: Path, prefix: str, name: str) -> str:
     """The asset's URL, versioned by a digest of its content (so it may be cached for good)."""
-    digest = hashlib.sha256((directory / name).read_bytes()).hexdigest()[:16]
-    return html.escape(f"{prefix}/{name}?v={digest}")
+    return html.escape(asset_url(directory / name, prefix))
 
 
 def asset_tags(

@@ -1,11 +1,11 @@
-"""Request ids, JSON logs, access logs and Prometheus metrics.
+"""Request ids, access logs and Prometheus metrics (log formats: ``gateway.logs``).
 
 ``RequestContext`` wraps the whole ASGI application (404s and 405s included):
 it takes the request id from ``X-Request-ID`` (or makes one) and returns it,
-adds the security headers, gives up on bodies stalled past ``body_timeout``
-(408), records a client that left before its answer as 499, logs one access
-line per request with the caller's subject (never the token), and counts
-requests and latencies.
+adds the security headers (and HSTS to answers to requests that came over TLS),
+gives up on bodies stalled past ``body_timeout`` (408), records a client that
+left before its answer as 499, logs one access line per request with the
+caller's subject (never the token), and counts requests and latencies.
 """
 
 from __future__ import annotations
@@ -13,32 +13,37 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
-import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 from pymongo import monitoring
 
 from gateway.errors import RequestTimeout
+from gateway.loop_lag import LAG_BUCKETS
+from gateway.worker_metrics import WorkerTotals
 
 __all__ = [
     "DatabaseCommandCounter",
-    "JsonFormatter",
     "Metrics",
     "RequestContext",
     "RequestInfo",
-    "configure_logging",
     "current_request",
 ]
 
@@ -70,39 +75,6 @@ def current_request() -> RequestInfo | None:
     return _current.get()
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the request id of the request being served."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        info = _current.get()
-        if info is not None:
-            entry["request_id"] = info.request_id
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    # Our access log replaces uvicorn's (it knows the route, the subject and the request id).
-    logging.getLogger("uvicorn.access").disabled = True
-
-
 class Metrics:
     """The gateway's Prometheus metrics, in a registry of its own (one per app).
 
@@ -112,8 +84,14 @@ class Metrics:
     ``RequestStats``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, workers_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
+        # What /metrics shows: this process's registry, or with workers (``workers_dir``,
+        # gateway.worker_metrics) every worker's numbers added up.
+        self.workers_dir = workers_dir
+        self.exposed: Collector = (
+            self.registry if workers_dir is None else WorkerTotals(workers_dir, self.registry)
+        )
         self.requests = RequestStats(LATENCY_BUCKETS)
         self.registry.register(self.requests)
         self.db_commands = Counter(
@@ -123,6 +101,13 @@ class Metrics:
         self.graphql_operations = Counter(
             "gateway_graphql_operations", "GraphQL operations", ["operation", "type"],
             registry=self.registry,
+        )  # fmt: skip
+        # CPU seconds, memory, file descriptors, start time; the Python version.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self.loop_lag = Histogram(
+            "gateway_event_loop_lag_seconds", "How late the event loop runs a due timer",
+            buckets=LAG_BUCKETS, registry=self.registry,
         )  # fmt: skip
         self._counters: dict[tuple[Any, ...], Any] = {}
 
@@ -205,10 +190,19 @@ class RequestContext:
     """The outermost ASGI layer: request id, security headers, body timeout, access log,
     metrics."""
 
-    def __init__(self, app: Any, metrics: Metrics, body_timeout: float) -> None:
+    def __init__(
+        self, app: Any, metrics: Metrics, body_timeout: float, hsts_max_age: int = 0
+    ) -> None:
         self._app = app
         self._metrics = metrics
         self._body_timeout = body_timeout
+        # Sent on answers to requests that came over TLS: directly, or per X-Forwarded-Proto
+        # from a trusted proxy (uvicorn's proxy headers set the scheme for those only).
+        self._hsts = (
+            (b"strict-transport-security", f"max-age={hsts_max_age}; includeSubDomains".encode())
+            if hsts_max_age
+            else None
+        )
         # Request ids: a random per-process prefix and a counter (32 hex digits),
         # unique across processes without a random draw per request.
         self._prefix = os.urandom(8).hex()
@@ -232,6 +226,7 @@ class RequestContext:
         # as whatever the app made of the disconnect (Litestar answers a body cut
         # short with a 500 nobody receives): it is the client's doing, not an error.
         client_left = answered = False
+        hsts = self._hsts if scope.get("scheme") == "https" else None
 
         async def send_with_headers(message: Any) -> None:
             nonlocal status, answered
@@ -246,6 +241,8 @@ class RequestContext:
                     headers.extend(h for h in SECURITY_HEADERS if h[0] not in own)
                 else:
                     headers.extend(SECURITY_HEADERS)
+                if hsts is not None:
+                    headers.append(hsts)
                 message = {**message, "headers": headers}
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):

@@ -30,10 +30,10 @@ from gateway.errors import ValidationFailed
 __all__ = [
     "MAX_CURSOR_LENGTH",
     "MAX_PAGE_SIZE",
-    "Connection",
     "CursorArgs",
     "CursorCodec",
-    "Edge",
+    "CursorItem",
+    "CursorPage",
     "OffsetPage",
     "PageParams",
     "SortKey",
@@ -166,7 +166,7 @@ class CursorArgs:
         return self
 
 
-class Edge(Generic[T]):
+class CursorItem(Generic[T]):
     """A node and where it sits; its cursor is encoded only when asked for."""
 
     __slots__ = ("_cursor", "_doc", "_encode", "node")
@@ -187,8 +187,8 @@ class Edge(Generic[T]):
 
 
 @dataclass(slots=True)
-class Connection(Generic[T]):
-    edges: list[Edge[T]]
+class CursorPage(Generic[T]):
+    edges: list[CursorItem[T]]
     has_next_page: bool
     has_previous_page: bool
     # None when the caller did not ask for it (one database command saved).
@@ -345,7 +345,7 @@ async def cursor_page(
     cursors: CursorCodec,
     *,
     with_total: bool = True,
-) -> Connection[T]:
+) -> CursorPage[T]:
     """One Relay page by keyset, and (``with_total``) the total count, fetched concurrently.
 
     Raises:
@@ -374,8 +374,8 @@ async def cursor_page(
     if backward:
         docs.reverse()
     encode = functools.partial(cursors.encode, scope, sort)
-    edges = [Edge(convert(d), encode, d) for d in docs]
-    return Connection(
+    edges = [CursorItem(convert(d), encode, d) for d in docs]
+    return CursorPage(
         edges=edges,
         has_next_page=more if not backward else args.before is not None,
         has_previous_page=more if backward else args.after is not None,

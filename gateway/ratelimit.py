@@ -1,4 +1,5 @@
-"""Rate limits: fixed-window counters, in memory for one process or in Redis for many.
+"""Rate limits: fixed-window counters, in memory for one process, in Redis for many, or
+in the database for the workers of ``gateway serve --workers`` without Redis.
 
 A rule allows ``limit`` hits per ``window`` seconds for one key (a client
 address, an email). Services call ``hit`` before doing the guarded work, so
@@ -7,16 +8,22 @@ REST and GraphQL (every alias of a batched login included) count alike.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from gateway.config import Settings
 from gateway.errors import RateLimited
 
 __all__ = [
+    "DatabaseLimiter",
     "Limits",
     "MemoryLimiter",
     "RateLimiter",
@@ -140,8 +147,59 @@ class RedisLimiter:
         await self._redis.aclose()
 
 
-def build_limiter(settings: Settings) -> RateLimiter:
-    return RedisLimiter(settings.redis_url) if settings.redis_url else MemoryLimiter()
+class DatabaseLimiter:
+    """Counters in the database, one document per rule, key and window: shared by every
+    worker of ``gateway serve --workers`` (or any process on that database).
+
+    A window's first hits from two processes may race to insert its document: MongoDB
+    then raises a duplicate key error and the embedded server answers null (DESIGN.md);
+    either way the loser tries again, finding the document this time. Past windows are
+    deleted now and then (no TTL index: the embedded server does not expire documents).
+    """
+
+    _ATTEMPTS = 3
+    _SWEEP_SECONDS = 60.0
+
+    def __init__(self, db: Any) -> None:
+        self._windows = db["rate_limits"]
+        self._next_sweep = 0.0
+
+    async def count(self, rule: Rule, key: str, now: float, points: int = 1) -> int:
+        window = int(now // rule.window)
+        ends = datetime.fromtimestamp((window + 1) * rule.window, UTC)
+        try:
+            if now >= self._next_sweep:
+                self._next_sweep = now + self._SWEEP_SECONDS
+                await self._windows.delete_many(
+                    {"ends": {"$lte": datetime.fromtimestamp(now, UTC)}}
+                )
+            for _ in range(self._ATTEMPTS):
+                with contextlib.suppress(DuplicateKeyError):
+                    document = await self._windows.find_one_and_update(
+                        {"_id": f"{rule.name}:{window}:{key}"},
+                        # $set, not $setOnInsert (the embedded server ignores that in an
+                        # upsert): the same value for every hit of the window anyway.
+                        {"$inc": {"hits": points}, "$set": {"ends": ends}},
+                        upsert=True,
+                        return_document=ReturnDocument.AFTER,
+                    )
+                    if document is not None:
+                        return int(document["hits"])
+        except PyMongoError as exc:
+            log.warning("rate-limit counters unavailable (%s); not limiting", exc)
+        return 0  # fail open, as with Redis
+
+    async def close(self) -> None:
+        """Nothing to do: the database client is the app's."""
+
+
+def build_limiter(settings: Settings, db: Any) -> RateLimiter:
+    """Redis when configured; else the database ``db`` for many workers; else memory."""
+    if settings.redis_url:
+        return RedisLimiter(settings.redis_url)
+    if settings.workers > 1:
+        return DatabaseLimiter(db)
+    return MemoryLimiter()
 
 
 class Limits:

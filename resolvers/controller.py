@@ -62,6 +62,7 @@ from gateway.errors import (
 )
 from gateway.http import AnyRequest, http_status
 from gateway.persisted import Allowlist, PersistedQueries, build_persisted_store, resolve
+from gateway.static_assets import REVALIDATE
 from gateway.validation import decode_json_value
 from resolvers.context import Context, graphql_context
 from resolvers.graphiql import GRAPHIQL_CSP, graphiql_html
@@ -310,7 +311,8 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         return Response(
             graphiql_html(GRAPHQL_PATH),
             media_type=MediaType.HTML,
-            headers={"Content-Security-Policy": GRAPHIQL_CSP},
+            # The page names the versioned assets: revalidated, never kept as is.
+            headers={"Content-Security-Policy": GRAPHIQL_CSP, "Cache-Control": REVALIDATE},
         )
 
 

@@ -5,7 +5,8 @@ browser build and React, re-created by ``scripts/vendor_graphiql.sh``) and serve
 from the gateway itself under ``/graphql/static/``, so the explorer works with no
 internet access. The page holds no inline script or style, so it runs under
 ``GRAPHIQL_CSP``. Asset URLs carry a digest of the file (``?v=...``), which lets
-browsers keep them for a year.
+browsers keep them for a year; the page itself is revalidated (``no-cache``), and
+the bundles are compressed once (``gateway.static_assets``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,10 @@ import html
 from pathlib import Path
 from typing import Final
 
-from litestar import get, head
-from litestar.datastructures import CacheControlHeader, ResponseHeader
-from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
-from litestar.response import File
 
 from gateway.http import asset_tags
+from gateway.static_assets import StaticAssets
 
 __all__ = ["GRAPHIQL_CSP", "STATIC_PATH", "graphiql_asset_handlers", "graphiql_html"]
 
@@ -44,11 +41,6 @@ GRAPHIQL_CSP: Final = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-
-# Litestar adds "; charset=utf-8" to text types.
-_MEDIA_TYPES: Final = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
-_CACHE: Final = CacheControlHeader(public=True, max_age=365 * 24 * 3600, immutable=True)
-_HEADERS: Final = [ResponseHeader(name="X-Content-Type-Options", value="nosniff")]
 
 _STYLES: Final = ("graphiql.min.css", "graphiql-page.css")
 # In this order: React, then ReactDOM, then GraphiQL (a UMD build using both), then ours.
@@ -82,50 +74,6 @@ def graphiql_html(endpoint: str = "/graphql") -> str:
 """
 
 
-def _assets() -> dict[str, Path]:
-    """The files that may be served: the folder's listing, nothing derived from a request."""
-    return {
-        path.name: path
-        for path in STATIC_DIR.iterdir()
-        if path.is_file() and path.suffix in _MEDIA_TYPES
-    }
-
-
 def graphiql_asset_handlers() -> list[HTTPRouteHandler]:
-    """Route handlers serving the vendored files at ``/graphql/static/<file>`` (GET and HEAD)."""
-    assets = _assets()
-
-    def asset(name: str) -> File:
-        path = assets.get(name)
-        if path is None:
-            raise NotFoundException("File not found")
-        return File(
-            path,
-            filename=name,
-            media_type=_MEDIA_TYPES[path.suffix],
-            content_disposition_type="inline",
-        )
-
-    path = f"{STATIC_PATH}/{{name:str}}"
-
-    @get(
-        path,
-        include_in_schema=False,
-        cache_control=_CACHE,
-        response_headers=_HEADERS,
-        sync_to_thread=False,
-    )
-    def graphiql_asset(name: FromPath[str]) -> File:
-        return asset(name)
-
-    @head(
-        path,
-        include_in_schema=False,
-        cache_control=_CACHE,
-        response_headers=_HEADERS,
-        sync_to_thread=False,
-    )
-    def graphiql_asset_head(name: FromPath[str]) -> File:
-        return asset(name)
-
-    return [graphiql_asset, graphiql_asset_head]
+    """The handler serving the vendored files at ``/graphql/static/<file>`` (GET and HEAD)."""
+    return [StaticAssets(STATIC_DIR).handler(STATIC_PATH)]

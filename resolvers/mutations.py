@@ -26,7 +26,7 @@ from schema import (
     UpdateProfileInput,
     UpdateUserInput,
     UserType,
-    users_of,
+    user_of,
 )
 from schema.fields import mutation
 
@@ -76,7 +76,7 @@ class Mutation:
         user = await context.services.users.create(
             context.actor, input.to_model(), client=context.client
         )
-        return (await users_of(info, [user]))[0]
+        return await user_of(info, user)
 
     @mutation("Change a user: themself, or anyone for an admin." + _IF_UNCHANGED)
     async def update_user(
@@ -88,7 +88,7 @@ class Mutation:
     ) -> UserType:
         services, actor = info.context.services, info.context.actor
         user = await services.users.update(actor, id, input.to_model(), _expected(expected_version))
-        return (await users_of(info, [user]))[0]
+        return await user_of(info, user)
 
     @mutation("Delete a user with their posts and profile." + _IF_UNCHANGED)
     async def delete_user(
@@ -166,9 +166,13 @@ class Mutation:
             await upload.close()
         return FileType.from_model(meta)
 
-    @mutation("Delete a file: the caller's own, or any for an admin.")
-    async def delete_file(self, info: Info, path: str) -> bool:
-        await info.context.services.files.delete(info.context.actor, path)
+    @mutation(
+        "Delete a file: the caller's own, or any for an admin. With `expectedVersion`, only "
+        "if the file at `path` is still that one (`CONFLICT` otherwise, nothing deleted)."
+    )
+    async def delete_file(self, info: Info, path: str, expected_version: str | None = None) -> bool:
+        versions = None if expected_version is None else frozenset({expected_version})
+        await info.context.services.files.delete(info.context.actor, path, versions)
         return True
 
     @mutation("Send the contact form (`?source=` on the URL is kept).")

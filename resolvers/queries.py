@@ -13,6 +13,7 @@ from schema import (
     ProductType,
     UserType,
     connection,
+    user_of,
     users_of,
     wants_total,
 )
@@ -34,12 +35,12 @@ class Query:
         actor = info.context.actor
         if actor is None:
             return None
-        return (await users_of(info, [await info.context.services.users.get(actor, actor.id)]))[0]
+        return await user_of(info, await info.context.services.users.get(actor, actor.id))
 
     @field("A user, by id (signed in).")
     async def user(self, info: Info, id: strawberry.ID) -> UserType:
         user = await info.context.services.users.get(info.context.actor, id)
-        return (await users_of(info, [user]))[0]
+        return await user_of(info, user)
 
     @field("All users, oldest first (signed in; pages of at most 100).")
     async def users(

@@ -7,12 +7,13 @@ from typing import Any, TypedDict
 from litestar import Request, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody
 
 from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import Credentials
 from gateway.services.policy import require_signed_in
-from rest._http import read_json
-from rest.openapi import SIGNED_IN, json_body, operation
+from rest._http import StrictBody, check_json_body
+from rest.openapi import SIGNED_IN, operation
 
 __all__ = ["login", "protected"]
 
@@ -23,7 +24,7 @@ class LoginUser(TypedDict):
     name: str
 
 
-class LoginResult(TypedDict):
+class LoginAnswer(TypedDict):
     token: str
     user: LoginUser
 
@@ -33,7 +34,6 @@ class ProtectedData(TypedDict):
     user: dict[str, Any]
 
 
-_CREDENTIALS = json_body(Credentials, "The account's email and password.")
 # Tokens and their claims are never kept by any cache (errors neither: rest/errors.py).
 _NO_STORE = CacheControlHeader(no_store=True)
 
@@ -46,12 +46,15 @@ _NO_STORE = CacheControlHeader(no_store=True)
     'passwords get the same 401, `{"error": "Invalid credentials"}`.',
     tags=["auth"],
     cache_control=_NO_STORE,
-    responses={200: ResponseSpec(LoginResult, description="Logged in.", generate_examples=False)},
-    operation_class=operation(body=_CREDENTIALS, errors=(400, 401, 408, 413, 415, 429, 503)),
+    responses={200: ResponseSpec(LoginAnswer, description="Logged in.", generate_examples=False)},
+    dto=StrictBody[Credentials],
+    before_request=check_json_body,
+    operation_class=operation(errors=(401, 429, 503)),
 )
-async def login(request: Request[Any, Any, Any], services: ServicesDep) -> dict[str, Any]:
-    credentials = await read_json(request, Credentials)
-    result = await services.auth.login(credentials, client=client_address(request))
+async def login(
+    request: Request[Any, Any, Any], data: JSONBody[Credentials], services: ServicesDep
+) -> dict[str, Any]:
+    result = await services.auth.login(data, client=client_address(request))
     user = result.user
     return {"token": result.token, "user": {"id": user.id, "email": user.email, "name": user.name}}
 
@@ -64,7 +67,7 @@ async def login(request: Request[Any, Any, Any], services: ServicesDep) -> dict[
     tags=["auth"],
     cache_control=_NO_STORE,
     security=SIGNED_IN,
-    operation_class=operation(errors=(401, 503)),
+    operation_class=operation(errors=(503,)),
 )
 async def protected(actor: ActorDep) -> ProtectedData:
     caller = require_signed_in(actor)

@@ -4,7 +4,9 @@ Swagger UI's browser build is vendored in ``rest/static/swagger-ui/`` (re-create
 by ``scripts/vendor_docs_ui.sh``) and served under ``/schema/static/``, so the
 page works with no internet access. The page holds no inline script or style,
 so it runs under ``DOCS_CSP``; asset URLs carry a digest of the file (``?v=...``),
-which lets browsers keep them for a year.
+which lets browsers keep them for a year, while the page and the OpenAPI document
+are revalidated (``no-cache``); the bundles are compressed once
+(``gateway.static_assets``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from typing import Any, Final
 
 from litestar import Request, Router
 from litestar.datastructures import CacheControlHeader, ResponseHeader
-from litestar.openapi.plugins import OpenAPIRenderPlugin
-from litestar.static_files import create_static_files_router
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 
 from gateway.http import asset_tags
+from gateway.static_assets import StaticAssets
 
-__all__ = ["DOCS_CSP", "DOCS_PATH", "STATIC_PATH", "SwaggerUI", "docs_router"]
+__all__ = ["DOCS_CSP", "DOCS_PATH", "STATIC_PATH", "SwaggerUI", "docs_plugins", "docs_router"]
 
 DOCS_PATH: Final = "/schema"
 STATIC_PATH: Final = f"{DOCS_PATH}/static"
@@ -73,16 +75,14 @@ class SwaggerUI(OpenAPIRenderPlugin):
 """.encode()
 
     def receive_router(self, router: Router) -> None:
-        router.register(
-            create_static_files_router(
-                path="/static",
-                directories=[STATIC_DIR],
-                name="docs-static",
-                cache_control=CacheControlHeader(
-                    public=True, max_age=365 * 24 * 3600, immutable=True
-                ),
-            )
-        )
+        router.register(StaticAssets(STATIC_DIR).handler("/static"))
+
+
+def docs_plugins(swagger_ui: bool) -> list[OpenAPIRenderPlugin]:
+    """Swagger UI and the OpenAPI document, or the document alone (``GATEWAY_SWAGGER_UI``,
+    off in production): it describes the public API only, while the page is an
+    application of its own, with scripts, that production has no use for."""
+    return [SwaggerUI()] if swagger_ui else [JsonRenderPlugin()]
 
 
 def docs_router() -> Router:
@@ -95,4 +95,5 @@ def docs_router() -> Router:
         route_handlers=[],
         include_in_schema=False,
         response_headers=[ResponseHeader(name="Content-Security-Policy", value=DOCS_CSP)],
+        cache_control=CacheControlHeader(no_cache=True),
     )

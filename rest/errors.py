@@ -12,7 +12,6 @@ from litestar.exceptions import HTTPException, ValidationException
 from gateway.errors import (
     ContactInvalid,
     GatewayError,
-    PreconditionFailed,
     Unavailable,
     to_gateway_error,
 )
@@ -28,8 +27,6 @@ def gateway_error_response(exc: GatewayError) -> Response[Any]:
     body: dict[str, Any]
     if isinstance(exc, ContactInvalid):
         body = {"errors": exc.details or [exc.message]}
-    elif isinstance(exc, PreconditionFailed):
-        body = {"error": "Precondition failed", "details": [exc.message]}
     else:
         body = {"error": exc.message}
         details = getattr(exc, "details", None)

@@ -25,7 +25,7 @@ class Ready(TypedDict):
     summary="Liveness",
     description="The process answers (the database is not asked).",
     tags=["health"],
-    operation_class=operation(errors=()),
+    operation_class=operation(),
 )
 async def healthz() -> Alive:
     return {"status": "ok"}

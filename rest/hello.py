@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.params import JSONBody
 
-from rest._http import read_json
-from rest.openapi import json_body, operation
+from rest._http import StrictBody, check_json_body
+from rest.openapi import operation
 
 __all__ = ["HelloController"]
 
@@ -23,8 +24,9 @@ class Echo(TypedDict):
 class HelloController(Controller):
     path = "/api/hello"
     tags = ("hello",)
+    before_request = staticmethod(check_json_body)
 
-    @get("/", summary="Greet", operation_class=operation(errors=()))
+    @get("/", summary="Greet", operation_class=operation())
     async def greet(self) -> Greeting:
         return {"message": "Hello from the gateway"}
 
@@ -33,9 +35,8 @@ class HelloController(Controller):
         status_code=200,
         summary="Echo a JSON body",
         description='Answers `{"received": <body>}`, the body as it was sent.',
-        operation_class=operation(
-            body=json_body(None, "Any JSON value."), errors=(400, 408, 413, 415)
-        ),
+        dto=StrictBody[object],
+        operation_class=operation(),
     )
-    async def echo(self, request: Request[Any, Any, Any]) -> Echo:
-        return {"received": await read_json(request, object)}
+    async def echo(self, data: JSONBody[object]) -> Echo:
+        return {"received": data}

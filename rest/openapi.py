@@ -1,13 +1,14 @@
 """The REST API's OpenAPI document (``/schema/openapi.json``): its config and shared pieces.
 
-Litestar documents what it can see in a handler's signature: path parameters and
-the returned type. The gateway reads bodies and query values by hand (strict and
-uniform errors, see ``rest/_http.py``) and maps errors in one place
-(``rest/errors.py``), so each handler names the rest with ``operation_class=
-operation(...)``: its request body (schemas from the msgspec input models), its
-query parameters, its success headers and which error statuses it answers. Error
-responses are shared components (``#/components/responses/...``) with their
-bodies and headers.
+Litestar documents what it sees in a handler's signature: path parameters, the
+returned type, and a JSON body bound through ``rest._http.StrictBody`` (the model's
+msgspec schema, so its ``Meta``). What it cannot see, each handler names with
+``operation_class=operation(...)``: the error statuses it answers (shared
+components, ``#/components/responses/...``, with their bodies and headers; those
+implied by a JSON body, a token or query values are added here), success headers,
+and what is read by hand: the query values (Litestar's binding would take the last
+of repeated keys and convert leniently, see ``rest._http.plain_query``) and the
+bodies of files and uploads (raw bytes, multipart).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from litestar.types.internal_types import PathParameterDefinition
 from msgspec import UNSET, UnsetType
 
 from gateway.pagination import MAX_PAGE_SIZE
-from rest.docs_ui import SwaggerUI, docs_router
+from rest.docs_ui import docs_plugins, docs_router
 
 __all__ = [
     "CONDITIONAL_GET",
@@ -48,13 +49,14 @@ __all__ = [
     "FILE_BODY",
     "IF_MATCH",
     "LOCATION",
+    "NOT_MODIFIED",
     "OPTIONAL_TOKEN",
     "PAGE",
     "SIGNED_IN",
     "VALIDATORS",
     "header",
-    "json_body",
     "limit_parameter",
+    "model_schema",
     "openapi_config",
     "operation",
     "parameter",
@@ -106,29 +108,18 @@ def _schema(node: Mapping[str, Any]) -> Schema:
     return Schema(**fields)
 
 
-def _model_schema(model: type[Any], required: Sequence[str] | None = None) -> Schema:
+def model_schema(model: type[Any], required: Sequence[str] | None = None) -> Schema:
     """``model``'s JSON Schema: msgspec's, so its types and ``Meta`` (constraints, and the
     descriptions and patterns of rules checked in code); ``required`` replaces the required
-    fields where a default stands for a refused value (the contact form)."""
+    fields where a default stands for a refused value (the contact form). ``object`` is any
+    JSON."""
+    if model is object:
+        return Schema()
     _, definitions = msgspec.json.schema_components([model])
     node = definitions[model.__name__]
     if required is not None:
         node["required"] = list(required)
     return _schema(node)
-
-
-def json_body(
-    model: type[Any] | None,
-    description: str,
-    *,
-    required: Sequence[str] | None = None,
-) -> RequestBody:
-    """A required ``application/json`` body shaped by ``model`` (any JSON when ``None``);
-    ``required`` as for ``_model_schema``."""
-    schema = Schema() if model is None else _model_schema(model, required)
-    return RequestBody(
-        content={JSON: OpenAPIMediaType(schema=schema)}, description=description, required=True
-    )
 
 
 FILE_BODY: Final = RequestBody(
@@ -221,12 +212,20 @@ VALIDATORS: Final = {
     ),
     "Vary": header("`Authorization` on users (the email depends on the caller).", required=False),
 }
+# ``operation(others=NOT_MODIFIED)`` of a record's or a page's GET.
+NOT_MODIFIED: Final = {
+    "304": OpenAPIResponse(
+        description="Not modified: `If-None-Match` names the current representation (or, "
+        "without it, on a single record, `If-Modified-Since` is not before its last change), "
+        "whatever `Cache-Control` the request carries. No body; the same validators.",
+        headers=dict(VALIDATORS),
+    )
+}
 
 # --- errors ----------------------------------------------------------------------------
 
 CONTACT_INVALID: Final = "ContactInvalid"
 _ERROR_NAMES: Final = {
-    304: "NotModified",
     400: "BadRequest",
     401: "Unauthorized",
     403: "Forbidden",
@@ -236,10 +235,14 @@ _ERROR_NAMES: Final = {
     412: "PreconditionFailed",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    416: "RangeNotSatisfiable",
     429: "TooManyRequests",
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
+# What reading a JSON body can answer: bad JSON or fields, a stalled body, too large a
+# body, another content type.
+JSON_BODY_ERRORS: Final = (400, 408, 413, 415)
 _RETRY_AFTER: Final[dict[str, OpenAPIHeader | Reference]] = {
     "Retry-After": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
@@ -256,7 +259,7 @@ def _error(
 ) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=description,
-        content={JSON: OpenAPIMediaType(schema=_model_schema(model))},
+        content={JSON: OpenAPIMediaType(schema=model_schema(model))},
         headers=headers,
     )
 
@@ -274,7 +277,7 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
             "value (`source` given twice, an operator-like key) is a `BadRequest` body.",
             content={
                 JSON: OpenAPIMediaType(
-                    schema=Schema(any_of=[_model_schema(ContactErrors), _model_schema(ErrorBody)])
+                    schema=Schema(any_of=[model_schema(ContactErrors), model_schema(ErrorBody)])
                 )
             },
         ),
@@ -287,17 +290,16 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
         "NotFound": _error("Not found, or the id is malformed."),
         "RequestTimeout": _error("The client stalled sending the body (`GATEWAY_BODY_TIMEOUT`)."),
         "Conflict": _error("Taken: an email already registered, a file path already used."),
-        "NotModified": OpenAPIResponse(
-            description="The copy the client holds (`If-None-Match`, `If-Modified-Since`) "
-            "is current: no body, the same validators.",
-            headers=dict(VALIDATORS),
-        ),
         "PreconditionFailed": _error(
-            'The record changed since the `If-Match` tag: `{"error": "Precondition failed", '
-            '"details": ["Version mismatch: ..."]}`; nothing was written.'
+            "`If-Match` names none of the current versions (the record changed or went since "
+            "it was read): nothing was done."
         ),
         "PayloadTooLarge": _error("The body or file is over its size limit; nothing was stored."),
         "UnsupportedMediaType": _error("The body's `Content-Type` is not the one this reads."),
+        "RangeNotSatisfiable": _error(
+            "The `Range` lies wholly past the end of the file.",
+            headers={"Content-Range": header("`bytes */<size>`: the file's size.")},
+        ),
         "TooManyRequests": _error("Rate limited.", headers=_RETRY_AFTER),
         "InternalServerError": _error("Unexpected failure.", InternalError),
         "ServiceUnavailable": _error("The database does not answer.", headers=_RETRY_AFTER),
@@ -306,33 +308,46 @@ def _error_responses() -> dict[str, OpenAPIResponse | Reference]:
 
 def operation(
     *,
-    errors: Iterable[int],
+    errors: Iterable[int] = (),
     body: RequestBody | None = None,
     parameters: Sequence[Parameter] = (),
     headers: Mapping[str, OpenAPIHeader] | None = None,
     content: Mapping[str, OpenAPIMediaType] | None = None,
     bad_request: str = _ERROR_NAMES[400],
+    others: Mapping[str, OpenAPIResponse] | None = None,
 ) -> type[Operation]:
     """An ``operation_class`` completing what Litestar generates for a handler.
 
     Args:
-        errors: the error statuses the operation answers (500 is always added), and 304.
-        body: the request body the handler reads by hand.
+        errors: the error statuses the operation answers. Added to them: 500 always,
+            ``JSON_BODY_ERRORS`` with a ``StrictBody``, 401 where a token is read
+            (``security``), 400 where query values are read (``rest._http.plain_query``
+            refuses operator-like and repeated keys).
+        body: the request body, where Litestar cannot document it (no ``StrictBody``).
         parameters: parameters read by hand, or replacing generated ones of the same name.
         headers: headers of the success response.
         content: the success response's content, when the returned type does not tell it.
         bad_request: the response component for 400.
+        others: further responses that are not errors, by status (206, 304).
     """
     names = {**_ERROR_NAMES, 400: bad_request}
-    references = {
-        str(status): Reference(ref=f"#/components/responses/{names[status]}")
-        for status in sorted({*errors, 500})
-    }
+
+    def references(statuses: Iterable[int]) -> dict[str, OpenAPIResponse | Reference]:
+        return {
+            str(status): Reference(ref=f"#/components/responses/{names[status]}")
+            for status in sorted({*statuses, 500})
+        }
 
     @dataclasses.dataclass
     class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
-            self.request_body = body
+            statuses = {*errors, *(JSON_BODY_ERRORS if self.request_body and not body else ())}
+            if self.security:
+                statuses.add(401)
+            if any(p.param_in == "query" for p in parameters):
+                statuses.add(400)
+            if body is not None:
+                self.request_body = body
             given = {
                 (p.name, p.param_in): p for p in self.parameters or () if isinstance(p, Parameter)
             }
@@ -349,7 +364,7 @@ def operation(
                 if content is not None:
                     response.content = dict(content)
                 response.headers = {**(response.headers or {}), **(headers or {})} or None
-            self.responses = {**success, **references}
+            self.responses = {**success, **(others or {}), **references(statuses)}
 
     return DocumentedOperation
 
@@ -394,9 +409,9 @@ def _operation_id(
     return first + "".join(word.title() for word in rest)
 
 
-def openapi_config() -> OpenAPIConfig:
-    """The document's config, with the offline docs page (a new one per app: Litestar
-    changes it in place)."""
+def openapi_config(swagger_ui: bool = True) -> OpenAPIConfig:
+    """The document's config, with the offline docs page unless ``swagger_ui`` is off (a
+    new one per app: Litestar changes it in place)."""
     return OpenAPIConfig(
         title="gateway",
         version=version("gateway"),
@@ -414,6 +429,6 @@ def openapi_config() -> OpenAPIConfig:
             },
         ),
         operation_id_creator=_operation_id,
-        render_plugins=[SwaggerUI()],
+        render_plugins=docs_plugins(swagger_ui),
         openapi_router=docs_router(),
     )

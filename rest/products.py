@@ -5,22 +5,22 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from gateway.http import ActorDep, ServicesDep
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import page_params
 from gateway.record_validators import of_page, of_product
-from rest._http import plain_query, read_json
+from rest._http import StrictBody, check_json_body, plain_query
 from rest.caching import conditional, expected, shared
 from rest.openapi import (
     CONDITIONAL_GET,
     IF_MATCH,
     LOCATION,
+    NOT_MODIFIED,
     PAGE,
     SIGNED_IN,
     VALIDATORS,
-    json_body,
     limit_parameter,
     operation,
     parameter,
@@ -45,8 +45,6 @@ class ProductPage(TypedDict):
 
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_NEW_PRODUCT = json_body(ProductCreate, "The new product.")
-_CHANGES = json_body(ProductUpdate, "The fields to change (those left out are kept).")
 _PRODUCT_ID = parameter("product_id", "path", "The product's id.")
 _NEW_VALIDATORS = {name: VALIDATORS[name] for name in ("ETag", "Last-Modified")}
 _CATEGORY = parameter("category", "query", "Only products of this category (matched as is).")
@@ -55,6 +53,7 @@ _CATEGORY = parameter("category", "query", "Only products of this category (matc
 class ProductController(Controller):
     path = "/api/products"
     tags = ("products",)
+    before_request = staticmethod(check_json_body)
 
     @get(
         "/",
@@ -62,7 +61,8 @@ class ProductController(Controller):
         operation_class=operation(
             parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT), *CONDITIONAL_GET],
             headers=VALIDATORS,
-            errors=(304, 400, 503),
+            others=NOT_MODIFIED,
+            errors=(503,),
         ),
     )
     async def list_products(
@@ -89,23 +89,23 @@ class ProductController(Controller):
         summary="Create a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(
-            body=_NEW_PRODUCT,
-            headers={"Location": LOCATION},
-            errors=(400, 401, 403, 408, 413, 415, 503),
-        ),
+        dto=StrictBody[ProductCreate],
+        operation_class=operation(headers={"Location": LOCATION}, errors=(403, 503)),
     )
     async def create_product(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep
+        self, data: JSONBody[ProductCreate], services: ServicesDep, actor: ActorDep
     ) -> Response[Product]:
-        product = await services.products.create(actor, await read_json(request, ProductCreate))
+        product = await services.products.create(actor, data)
         return Response(product, status_code=201, headers={"Location": f"{self.path}/{product.id}"})
 
     @get(
         "/{product_id:str}",
         summary="Read a product",
         operation_class=operation(
-            parameters=[_PRODUCT_ID, *CONDITIONAL_GET], headers=VALIDATORS, errors=(304, 404, 503)
+            parameters=[_PRODUCT_ID, *CONDITIONAL_GET],
+            headers=VALIDATORS,
+            others=NOT_MODIFIED,
+            errors=(404, 503),
         ),
     )
     async def get_product(
@@ -117,19 +117,21 @@ class ProductController(Controller):
     @put(
         "/{product_id:str}",
         summary="Update a product",
-        description="Admins only.",
+        description="Admins only; the fields left out are kept.",
         security=SIGNED_IN,
+        dto=StrictBody[ProductUpdate],
         operation_class=operation(
-            body=_CHANGES,
-            parameters=[_PRODUCT_ID, IF_MATCH],
-            headers=_NEW_VALIDATORS,
-            errors=(400, 401, 403, 404, 408, 412, 413, 415, 503),
+            parameters=[_PRODUCT_ID, IF_MATCH], headers=_NEW_VALIDATORS, errors=(403, 404, 412, 503)
         ),
     )
     async def update_product(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
+        self,
+        request: AnyRequest,
+        data: JSONBody[ProductUpdate],
+        services: ServicesDep,
+        actor: ActorDep,
+        product_id: FromPath[str],
     ) -> Response[Product]:
-        data = await read_json(request, ProductUpdate)
         product = await services.products.update(actor, product_id, data, expected(request))
         return Response(product, headers=of_product(product).headers())
 
@@ -138,9 +140,7 @@ class ProductController(Controller):
         summary="Delete a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(
-            parameters=[_PRODUCT_ID, IF_MATCH], errors=(401, 403, 404, 412, 503)
-        ),
+        operation_class=operation(parameters=[_PRODUCT_ID, IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_product(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from gateway.errors import ValidationFailed
 from gateway.http import ActorDep, ServicesDep, client_address
@@ -15,18 +15,18 @@ from gateway.models import User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import OffsetPage, page_params
 from gateway.record_validators import of_page, of_user
 from gateway.services import Actor, Services
-from rest._http import plain_query, read_json
+from rest._http import StrictBody, check_json_body, plain_query
 from rest.caching import PRIVATE, conditional, expected
 from rest.openapi import (
     CONDITIONAL_GET,
     IF_MATCH,
     LOCATION,
+    NOT_MODIFIED,
     OPTIONAL_TOKEN,
     PAGE,
     SIGNED_IN,
     VALIDATORS,
     header,
-    json_body,
     limit_parameter,
     operation,
     parameter,
@@ -38,11 +38,7 @@ AnyRequest = Request[Any, Any, Any]
 DEFAULT_LIMIT = 20
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_NEW_USER = json_body(UserCreate, "The new account.")
-_CHANGES = json_body(
-    UserUpdate,
-    "The fields to change (those left out are kept); a new password revokes the user's tokens.",
-)
+_CHANGES = "The fields left out are kept; a new password revokes the user's tokens."
 _USER_ID = parameter("user_id", "path", "The user's id.")
 _LEGACY_ID = parameter("id", "query", "The user's id (400 when missing).", required=True)
 _PAGE_HEADERS = {
@@ -73,10 +69,9 @@ def _legacy_id(request: AnyRequest) -> str:
 
 
 async def _update(
-    request: AnyRequest, services: Services, actor: Actor | None, user_id: str
+    request: AnyRequest, data: UserUpdate, services: Services, actor: Actor | None, user_id: str
 ) -> Response[User]:
     """Both forms of ``PUT``: the changed user, with its new validators."""
-    data = await read_json(request, UserUpdate)
     user = await services.users.update(actor, user_id, data, expected(request))
     return Response(user, headers={**of_user(user).headers(), **PRIVATE})
 
@@ -84,6 +79,7 @@ async def _update(
 class UserController(Controller):
     path = "/api/users"
     tags = ("users",)
+    before_request = staticmethod(check_json_body)
 
     @get(
         "/",
@@ -93,7 +89,8 @@ class UserController(Controller):
         operation_class=operation(
             parameters=[PAGE, limit_parameter(DEFAULT_LIMIT), *CONDITIONAL_GET],
             headers={**_PAGE_HEADERS, **VALIDATORS},
-            errors=(304, 400, 401, 503),
+            others=NOT_MODIFIED,
+            errors=(503,),
         ),
     )
     async def list_users(
@@ -121,44 +118,44 @@ class UserController(Controller):
         summary="Sign up",
         description="Anyone may sign up; only an admin may give a `role`.",
         security=OPTIONAL_TOKEN,
-        operation_class=operation(
-            body=_NEW_USER,
-            headers={"Location": LOCATION},
-            errors=(400, 401, 403, 408, 409, 413, 415, 429, 503),
-        ),
+        dto=StrictBody[UserCreate],
+        operation_class=operation(headers={"Location": LOCATION}, errors=(403, 409, 429, 503)),
     )
     async def create_user(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep
+        self,
+        request: AnyRequest,
+        data: JSONBody[UserCreate],
+        services: ServicesDep,
+        actor: ActorDep,
     ) -> Response[User]:
-        data = await read_json(request, UserCreate)
         user = await services.users.create(actor, data, client=client_address(request))
         return Response(user, status_code=201, headers={"Location": f"{self.path}/{user.id}"})
 
     @put(
         "/",
         summary="Update a user (legacy form)",
-        description="`PUT /api/users/{user_id}`, with the id in the query string.",
+        description=f"`PUT /api/users/{{user_id}}`, with the id in the query string. {_CHANGES}",
         security=SIGNED_IN,
+        dto=StrictBody[UserUpdate],
         operation_class=operation(
-            body=_CHANGES,
-            parameters=[_LEGACY_ID, IF_MATCH],
-            headers=VALIDATORS,
-            errors=(400, 401, 403, 404, 408, 409, 412, 413, 415, 503),
+            parameters=[_LEGACY_ID, IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
         ),
     )
     async def update_user_legacy(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep
+        self,
+        request: AnyRequest,
+        data: JSONBody[UserUpdate],
+        services: ServicesDep,
+        actor: ActorDep,
     ) -> Response[User]:
-        return await _update(request, services, actor, _legacy_id(request))
+        return await _update(request, data, services, actor, _legacy_id(request))
 
     @delete(
         "/",
         summary="Delete a user (legacy form)",
         description="`DELETE /api/users/{user_id}`, with the id in the query string.",
         security=SIGNED_IN,
-        operation_class=operation(
-            parameters=[_LEGACY_ID, IF_MATCH], errors=(400, 401, 403, 404, 412, 503)
-        ),
+        operation_class=operation(parameters=[_LEGACY_ID, IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_user_legacy(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep
@@ -171,7 +168,10 @@ class UserController(Controller):
         description="The user with their newest posts (at most 100) and their profile.",
         security=SIGNED_IN,
         operation_class=operation(
-            parameters=[_USER_ID, *CONDITIONAL_GET], headers=VALIDATORS, errors=(304, 401, 404, 503)
+            parameters=[_USER_ID, *CONDITIONAL_GET],
+            headers=VALIDATORS,
+            others=NOT_MODIFIED,
+            errors=(404, 503),
         ),
     )
     async def get_user(
@@ -183,28 +183,29 @@ class UserController(Controller):
     @put(
         "/{user_id:str}",
         summary="Update a user",
-        description="Users change themselves; admins anyone.",
+        description=f"Users change themselves; admins anyone. {_CHANGES}",
         security=SIGNED_IN,
+        dto=StrictBody[UserUpdate],
         operation_class=operation(
-            body=_CHANGES,
-            parameters=[_USER_ID, IF_MATCH],
-            headers=VALIDATORS,
-            errors=(400, 401, 403, 404, 408, 409, 412, 413, 415, 503),
+            parameters=[_USER_ID, IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
         ),
     )
     async def update_user(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
+        self,
+        request: AnyRequest,
+        data: JSONBody[UserUpdate],
+        services: ServicesDep,
+        actor: ActorDep,
+        user_id: FromPath[str],
     ) -> Response[User]:
-        return await _update(request, services, actor, user_id)
+        return await _update(request, data, services, actor, user_id)
 
     @delete(
         "/{user_id:str}",
         summary="Delete a user",
         description="Also removes their posts and profile. Users delete themselves; admins anyone.",
         security=SIGNED_IN,
-        operation_class=operation(
-            parameters=[_USER_ID, IF_MATCH], errors=(401, 403, 404, 412, 503)
-        ),
+        operation_class=operation(parameters=[_USER_ID, IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_user(
         self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]

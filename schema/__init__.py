@@ -31,6 +31,7 @@ from schema.types import (
     ProfileType,
     RelationLoaders,
     UserType,
+    user_of,
     users_of,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "build_schema",
     "connection",
     "format_error",
+    "user_of",
     "users_of",
     "wants_total",
 ]

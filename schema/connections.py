@@ -23,7 +23,7 @@ NodeT = TypeVar("NodeT")
 
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    page: strawberry.Private[pagination.Connection[Any]]
+    page: strawberry.Private[pagination.CursorPage[Any]]
 
     @strawberry.field
     def has_next_page(self) -> bool:
@@ -45,7 +45,7 @@ class PageInfo:
 @strawberry.type(description="A node with the cursor that points at it.")
 class Edge(Generic[NodeT]):
     node: NodeT
-    source: strawberry.Private[pagination.Edge[Any]]
+    source: strawberry.Private[pagination.CursorItem[Any]]
 
     @strawberry.field
     def cursor(self) -> str:
@@ -66,7 +66,7 @@ class Connection(Generic[NodeT]):
         return self.count
 
 
-def connection(page: pagination.Connection[Any], nodes: Sequence[NodeT]) -> Connection[NodeT]:
+def connection(page: pagination.CursorPage[Any], nodes: Sequence[NodeT]) -> Connection[NodeT]:
     """The GraphQL form of a page, given its nodes already converted, in the page's order."""
     edges = [Edge(node=node, source=edge) for node, edge in zip(nodes, page.edges, strict=True)]
     return Connection(

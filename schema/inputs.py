@@ -131,8 +131,8 @@ class ContactInput:
     email: str | None = strawberry.UNSET
     message: str | None = strawberry.UNSET
 
-    def to_model(self) -> models.ContactInput:
-        return as_model(self, models.ContactInput)
+    def to_model(self) -> models.ContactSubmission:
+        return as_model(self, models.ContactSubmission)
 
 
 _SORT_FIELDS: Final[dict[ProductSortField, SortField]] = {

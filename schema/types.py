@@ -21,7 +21,7 @@ from strawberry.dataloader import DataLoader
 
 from gateway.errors import NotFound
 from gateway.models import PostOut, Product, ProfileOut, StoredFile, User
-from gateway.services import LoginResult
+from gateway.services import Session
 from gateway.services.users import USER_NOT_FOUND
 from schema.fields import field
 from schema.selection import Path, selected_names
@@ -126,6 +126,12 @@ async def users_of(info: AnyInfo, users: Sequence[User], *paths: Path) -> list[U
     ]
 
 
+async def user_of(info: AnyInfo, user: User, *paths: Path) -> UserType:
+    """One user as a GraphQL user (``users_of`` for a single parent)."""
+    [one] = await users_of(info, [user], *paths)
+    return one
+
+
 def _profile(profile: ProfileOut | None) -> ProfileType | None:
     return None if profile is None else ProfileType.from_model(profile)
 
@@ -156,7 +162,7 @@ class PostType:
         author = await info.context.loaders.user_by_id.load(self.author_id)
         if author is None:
             raise NotFound(USER_NOT_FOUND)
-        return (await users_of(info, [author]))[0]
+        return await user_of(info, author)
 
     @classmethod
     def from_model(cls, post: PostOut) -> PostType:
@@ -202,6 +208,11 @@ class FileType:
     content_type: str
     url: str
     created_at: datetime
+    version: str = strawberry.field(
+        description="Names these bytes: a new upload at the path gets a new one (files are "
+        "never changed in place). The download's `ETag` is it in quotes; `deleteFile` takes "
+        "it as `expectedVersion`. A string: a file has no counter."
+    )
 
     @classmethod
     def from_model(cls, stored: StoredFile) -> FileType:
@@ -213,6 +224,7 @@ class FileType:
             # The REST route that serves the bytes (GraphQL serves none).
             url="/api/files/" + quote(stored.path, safe="/"),
             created_at=stored.created_at,
+            version=stored.version,
         )
 
 
@@ -222,8 +234,8 @@ class AuthPayload:
     user: UserType
 
     @classmethod
-    async def of(cls, info: AnyInfo, result: LoginResult) -> AuthPayload:
-        return cls(token=result.token, user=(await users_of(info, [result.user], ("user",)))[0])
+    async def of(cls, info: AnyInfo, result: Session) -> AuthPayload:
+        return cls(token=result.token, user=await user_of(info, result.user, ("user",)))
 
 
 @strawberry.type(description="The contact form was received.")

@@ -36,6 +36,10 @@ TEST_SECRET = "test-secret-" + "x" * 40
 ADMIN_PASSWORD = "admin-password-1"
 USER_PASSWORD = "user-password-1"
 OPERATOR = Actor(id="tests", role="admin", email="", name="tests")
+# The cheapest argon2id the library accepts: tests hash hundreds of passwords, and
+# at production strength that was most of the suite's time. The production
+# parameters have tests of their own (tests/test_config.py).
+TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 
 
 EXTERNAL_URI = os.environ.get("GATEWAY_TEST_MONGODB_URI")
@@ -125,6 +129,8 @@ def settings(mongo_uri: str, tmp_path: Path) -> Settings:
         max_upload_bytes=1024 * 1024,
         max_file_bytes=64 * 1024 * 1024,
         hash_concurrency=2,
+        deleted_file_grace=0,  # a sweep purges a deleted file's bytes at once
+        **TEST_ARGON2,
     )
 
 
@@ -148,6 +154,27 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
     ):
         yield http
+
+
+@contextlib.asynccontextmanager
+async def listened_app(
+    settings: Settings, mongo_uri: str, listener: Any
+) -> AsyncIterator[tuple[Litestar, httpx.AsyncClient]]:
+    """An app on a database client of its own whose commands ``listener`` (a PyMongo
+    ``CommandListener``) sees, made in this event loop, and an HTTP client on it."""
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(
+        mongo_uri, tz_aware=True, event_listeners=[listener]
+    )
+    app = create_app(settings, client=mongo)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+        ):
+            yield app, http
+    finally:
+        await mongo.close()
 
 
 @contextlib.asynccontextmanager
@@ -182,6 +209,19 @@ def services(app: Litestar, client: httpx.AsyncClient) -> Services:
     """The running app's services (for arranging data; tests act through HTTP)."""
     found: Services = app.state.services
     return found
+
+
+@pytest.fixture
+def purged_files(
+    services: Services, stored_files: Callable[[], Awaitable[tuple[int, int]]]
+) -> Callable[[], Awaitable[tuple[int, int]]]:
+    """``stored_files`` once a sweep has purged deleted files (their grace is 0 here)."""
+
+    async def count() -> tuple[int, int]:
+        await services.files.sweep()
+        return await stored_files()
+
+    return count
 
 
 async def make_user(

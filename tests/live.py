@@ -6,16 +6,17 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_ARGON2, TEST_SECRET
 
 
 def free_port() -> int:
@@ -31,6 +32,7 @@ def gateway_env(data_dir: Path, **settings: str) -> dict[str, str]:
             "GATEWAY_DATA_DIR": str(data_dir),
             "GATEWAY_JWT_SECRET": TEST_SECRET,
             "GATEWAY_LOG_LEVEL": "WARNING",
+            **{f"GATEWAY_{k.upper()}": str(v) for k, v in TEST_ARGON2.items()},
             **{f"GATEWAY_{k.upper()}": v for k, v in settings.items()},
         }
     )
@@ -38,11 +40,12 @@ def gateway_env(data_dir: Path, **settings: str) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], env: Mapping[str, str], timeout: float = 60
+    args: list[str], env: Mapping[str, str], timeout: float = 60, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
         env=dict(env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -61,24 +64,38 @@ class Live:
 
 
 @contextlib.contextmanager
-def live_gateway(env: Mapping[str, str], cwd: Path | None = None) -> Iterator[Live]:
-    """Start ``gateway serve`` on a free port and stop it (SIGTERM) afterwards."""
+def live_gateway(
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+    *,
+    args: Sequence[str] = (),
+    tls_cert: Path | None = None,
+) -> Iterator[Live]:
+    """Start ``gateway serve`` (with ``args``) on a free port and stop it (SIGTERM) afterwards.
+
+    ``tls_cert``: it serves HTTPS with that (self-signed) certificate, trusted to check it.
+    """
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *args],
         env=dict(env),
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    live = Live(process, f"http://127.0.0.1:{port}")
+    scheme = "http" if tls_cert is None else "https"
+    live = Live(process, f"{scheme}://127.0.0.1:{port}")
+    verify: bool | ssl.SSLContext = (
+        True if tls_cert is None else ssl.create_default_context(cafile=tls_cert)
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"gateway exited: {process.stderr.read().decode()}")  # type: ignore[union-attr]
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{live.base_url}/healthz", timeout=1).status_code == 200:
+                health = httpx.get(f"{live.base_url}/healthz", timeout=1, verify=verify)
+                if health.status_code == 200:
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError("gateway did not start")

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from gateway.config import SettingsError, load_settings, unknown_settings, with_jwt_secret
+from gateway.config import (
+    Settings,
+    SettingsError,
+    load_settings,
+    unknown_settings,
+    with_jwt_secret,
+)
+from gateway.credentials import Passwords
+from tests.conftest import TEST_ARGON2
 
 
 def test_defaults():
@@ -35,6 +44,9 @@ def test_environment_wins_over_dotenv(tmp_path):
         ("GATEWAY_MAX_UPLOAD_BYTES", "-5"),
         ("GATEWAY_LOG_LEVEL", "loud"),
         ("GATEWAY_DB_NAME", "bad name/"),
+        ("GATEWAY_ARGON2_TIME_COST", "0"),
+        ("GATEWAY_ARGON2_MEMORY_KIB", "7"),
+        ("GATEWAY_ARGON2_PARALLELISM", "0"),
     ],
 )
 def test_bad_values_name_the_variable(variable, value):
@@ -138,3 +150,106 @@ def test_an_unknown_setting_is_named_with_the_closest_known_one(tmp_path):
         "GATEWAY_PROT is not a setting and is ignored (did you mean GATEWAY_PORT?)",
     ]
     assert load_settings({"GATEWAY_PROT": "9000"}, env_file=None).port == 8000
+
+
+PRODUCTION = {"GATEWAY_ENV": "production", "GATEWAY_JWT_SECRET": "s" * 40}
+
+
+def _argon2_environ(time_cost: int, memory_kib: int, parallelism: int = 1) -> dict[str, str]:
+    return {
+        "GATEWAY_ARGON2_TIME_COST": str(time_cost),
+        "GATEWAY_ARGON2_MEMORY_KIB": str(memory_kib),
+        "GATEWAY_ARGON2_PARALLELISM": str(parallelism),
+    }
+
+
+async def test_production_hashes_with_rfc_9106_low_memory():
+    """The defaults are the production parameters, and the hashes made carry them."""
+    settings = load_settings(PRODUCTION, env_file=None)
+    expected = RFC_9106_LOW_MEMORY
+    assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (
+        expected.time_cost,
+        expected.memory_cost,
+        expected.parallelism,
+    )
+    passwords = Passwords(settings)
+    try:
+        stored = await passwords.hash("a production password")
+        assert stored.startswith(
+            f"$argon2id$v=19$m={expected.memory_cost},t={expected.time_cost},p={expected.parallelism}$"
+        )
+        assert await passwords.verify(stored, "a production password")
+        assert not passwords.needs_rehash(stored)
+    finally:
+        passwords.close()
+
+
+@pytest.mark.parametrize(
+    ("time_cost", "memory_kib"),
+    [
+        (TEST_ARGON2["argon2_time_cost"], TEST_ARGON2["argon2_memory_kib"]),
+        (1, 47103),  # one pass needs 46 MiB
+        (2, 19455),  # two need 19 MiB
+        (5, 7167),  # five need 7 MiB
+        (100, 4096),
+    ],
+)
+def test_production_refuses_argon2_below_owasp(time_cost, memory_kib):
+    environ = {**PRODUCTION, **_argon2_environ(time_cost, memory_kib)}
+    with pytest.raises(SettingsError, match="below OWASP's argon2id minimums"):
+        load_settings(environ, env_file=None)
+    development = load_settings(_argon2_environ(time_cost, memory_kib), env_file=None)
+    assert (development.argon2_time_cost, development.argon2_memory_kib) == (time_cost, memory_kib)
+
+
+@pytest.mark.parametrize(("time_cost", "memory_kib"), [(1, 47104), (2, 19456), (5, 7168)])
+def test_production_accepts_owasp_minimums(time_cost, memory_kib):
+    settings = load_settings(
+        {**PRODUCTION, **_argon2_environ(time_cost, memory_kib)}, env_file=None
+    )
+    assert (settings.argon2_time_cost, settings.argon2_memory_kib) == (time_cost, memory_kib)
+
+
+def test_argon2_memory_must_cover_every_lane():
+    with pytest.raises(SettingsError, match="GATEWAY_ARGON2_MEMORY_KIB must be at least 8 times"):
+        load_settings(_argon2_environ(1, 31, parallelism=4), env_file=None)
+    assert (
+        load_settings(_argon2_environ(1, 32, parallelism=4), env_file=None).argon2_memory_kib == 32
+    )
+
+
+async def test_hashes_made_with_other_parameters_still_verify():
+    """A change of parameters locks nobody out; the old hash is flagged for a rehash."""
+    old = Passwords(Settings(**TEST_ARGON2))
+    new = Passwords(Settings(argon2_time_cost=2, argon2_memory_kib=16, argon2_parallelism=2))
+    try:
+        stored = await old.hash("kept password")
+        assert await new.verify(stored, "kept password")
+        assert not await new.verify(stored, "another password")
+        assert new.needs_rehash(stored)
+        assert not new.needs_rehash(await new.hash("kept password"))
+    finally:
+        old.close()
+        new.close()
+
+
+def test_tls_files_come_together_and_must_be_readable(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("certificate")
+    key.write_text("key")
+    with pytest.raises(SettingsError, match="GATEWAY_TLS_CERT and GATEWAY_TLS_KEY"):
+        load_settings({"GATEWAY_TLS_CERT": str(cert)}, env_file=None)
+    with pytest.raises(SettingsError, match="GATEWAY_TLS_KEY: cannot read"):
+        load_settings(
+            {"GATEWAY_TLS_CERT": str(cert), "GATEWAY_TLS_KEY": str(tmp_path / "none")},
+            env_file=None,
+        )
+    settings = load_settings(
+        {"GATEWAY_TLS_CERT": str(cert), "GATEWAY_TLS_KEY": str(key), "GATEWAY_TLS_CERT_X": ""},
+        env_file=None,
+    )
+    assert (settings.tls_cert, settings.tls_key) == (str(cert), str(key))
+    assert (
+        load_settings({"GATEWAY_TLS_CERT": "", "GATEWAY_TLS_KEY": ""}, env_file=None).tls_cert
+        is None
+    )

@@ -8,10 +8,10 @@ import msgspec
 
 from gateway.models.base import EMAIL_SCHEMA, Input, is_email, text_meta, text_problem
 
-__all__ = ["ContactInput", "contact_problems"]
+__all__ = ["ContactSubmission", "contact_problems"]
 
 
-class ContactInput(Input):
+class ContactSubmission(Input):
     """The form; every problem is reported at once, in the legacy wording."""
 
     # Missing fields default to "" so they get the legacy per-field message (the
@@ -42,7 +42,7 @@ class ContactInput(Input):
     ] = ""
 
 
-def contact_problems(form: ContactInput) -> list[str]:
+def contact_problems(form: ContactSubmission) -> list[str]:
     """Every message that applies, in the legacy order (name, email, message).
 
     The legacy three are word for word what old clients match. The legacy form

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
+
+import msgspec
 
 from gateway.models.base import Output
 
-__all__ = ["FileMeta", "StoredFile", "UploadResult"]
+__all__ = ["FileMeta", "FileVersion", "StoredFile", "UploadResult"]
+
+FileVersion = Annotated[
+    str,
+    msgspec.Meta(
+        description="Names these bytes: a new upload at the path gets a new one. The "
+        "download's `ETag` is it in quotes; `If-Match` on a deletion names it."
+    ),
+]
 
 
 class StoredFile(Output):
@@ -18,6 +29,7 @@ class StoredFile(Output):
     size: int
     content_type: str
     created_at: datetime
+    version: FileVersion
 
 
 class FileMeta(Output):
@@ -29,6 +41,7 @@ class FileMeta(Output):
     content_type: str
     url: str
     created_at: datetime
+    version: FileVersion
 
 
 class UploadResult(Output):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.auth import Passwords, Tokens
 from gateway.config import Settings
+from gateway.credentials import Passwords, Tokens
 from gateway.db import Database
 from gateway.gridfs_store import FileStore
 from gateway.pagination import CursorCodec
 from gateway.ratelimit import Limits, RateLimiter, Rules
-from gateway.services.auth import AuthService, LoginResult
+from gateway.services.auth import AuthService, Session
 from gateway.services.contact import ContactService
 from gateway.services.files import FileService
 from gateway.services.health import HealthService
@@ -27,12 +27,12 @@ __all__ = [
     "ContactService",
     "FileService",
     "HealthService",
-    "LoginResult",
     "PostService",
     "ProductService",
     "ProfileService",
     "SeedService",
     "Services",
+    "Session",
     "UserService",
 ]
 
@@ -68,7 +68,7 @@ class Services:
             profiles=profiles,
             products=ProductService(db, cursors),
             files=FileService(
-                FileStore(db),
+                FileStore(db, purge_grace_ms=int(settings.deleted_file_grace * 1000)),
                 max_file_bytes=settings.max_file_bytes,
                 max_upload_bytes=settings.max_upload_bytes,
             ),

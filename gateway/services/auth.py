@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.auth import INVALID_TOKEN, Passwords, Tokens, bearer_token
+from gateway.credentials import INVALID_TOKEN, Passwords, Tokens, bearer_token
 from gateway.errors import Unauthenticated
 from gateway.models import Credentials, User
 from gateway.ratelimit import Limits
 from gateway.services.policy import Actor
 from gateway.services.users import UserService, to_user
 
-__all__ = ["AuthService", "LoginResult"]
+__all__ = ["AuthService", "Session"]
 
 INVALID_CREDENTIALS = "Invalid credentials"
 
 
 @dataclass(frozen=True, slots=True)
-class LoginResult:
+class Session:
     token: str
     user: User
 
@@ -31,7 +31,7 @@ class AuthService:
         self._tokens = tokens
         self._limits = limits
 
-    async def login(self, credentials: Credentials, *, client: str | None = None) -> LoginResult:
+    async def login(self, credentials: Credentials, *, client: str | None = None) -> Session:
         """Exchange email and password for a token; ``client`` is the caller's address.
 
         Raises:
@@ -55,7 +55,7 @@ class AuthService:
             password_version=int(doc.get("passwordVersion", 0)),
         )
         actor = Actor(id=str(doc["_id"]), role=doc["role"], email=doc["email"], name=doc["name"])
-        return LoginResult(token=token, user=to_user(doc, actor))
+        return Session(token=token, user=to_user(doc, actor))
 
     async def actor(self, authorization: str | None) -> Actor | None:
         """The caller behind an ``Authorization`` header; None when there is none.

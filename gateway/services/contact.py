@@ -6,7 +6,7 @@ from gateway.db import Database, utcnow
 from gateway.documents import contact_messages
 from gateway.documents.contact_messages import new_message
 from gateway.errors import ContactInvalid
-from gateway.models import ContactInput, contact_problems
+from gateway.models import ContactSubmission, contact_problems
 from gateway.ratelimit import Limits
 
 __all__ = ["ContactService"]
@@ -19,7 +19,7 @@ class ContactService:
 
     async def submit(
         self,
-        form: ContactInput,
+        form: ContactSubmission,
         *,
         source: str | None,
         user_agent: str | None,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from gateway.errors import PayloadTooLarge, ValidationFailed
-from gateway.gridfs_store import SWEEP_BATCH, FileStore
+from gateway.gridfs_store import SWEEP_BATCH, FileStore, StoredBytes
 from gateway.models import StoredFile
 from gateway.services.file_rules import (
     IMAGE_EXTENSIONS,
@@ -76,8 +76,11 @@ class FileService:
         """Raises: ValidationFailed (bad path), NotFound."""
         return await self._store.get(check_path(path))
 
-    async def open(self, path: str | bytes) -> tuple[StoredFile, AsyncIterator[bytes]]:
-        """Raises: ValidationFailed (bad path), NotFound."""
+    async def open(self, path: str | bytes) -> tuple[StoredFile, StoredBytes]:
+        """The file's metadata and its bytes, read (all, or a range) only when asked for.
+
+        Raises: ValidationFailed (bad path), NotFound.
+        """
         return await self._store.stream(check_path(path))
 
     async def save(
@@ -136,14 +139,27 @@ class FileService:
             max_bytes=self._max_upload,
         )
 
-    async def delete(self, actor: Actor | None, path: str | bytes) -> None:
-        """Raises: Unauthenticated, ValidationFailed (bad path), NotFound, Forbidden (not owner)."""
+    async def delete(
+        self, actor: Actor | None, path: str | bytes, versions: frozenset[str] | None = None
+    ) -> None:
+        """Delete the file at ``path``; when ``versions`` is given, only if it is one of them
+        (an ``If-Match``, an expected version), checked in the deletion's own write.
+
+        Raises:
+            Unauthenticated, ValidationFailed (bad path), NotFound, Forbidden (not owner),
+            PreconditionFailed (not one of ``versions``).
+        """
         caller = require_signed_in(actor)
-        await self._store.delete(check_path(path), owner_id=None if caller.is_admin else caller.id)
+        await self._store.delete(
+            check_path(path),
+            owner_id=None if caller.is_admin else caller.id,
+            versions=versions,
+        )
 
     async def sweep(self, older_than_s: float = STALE_AFTER_S) -> int:
-        """Remove what crashed or abandoned uploads (and deletions) left, a bounded batch
-        per call; safe to run in every gateway process at once.
+        """Remove what crashed or abandoned uploads (and deletions) left, and the bytes of
+        deleted files past their grace, a bounded batch of each per call; safe to run
+        in every gateway process at once.
 
         Returns:
             How many were removed (a full batch means more may be waiting).

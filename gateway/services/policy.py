@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.auth import NO_TOKEN
+from gateway.credentials import NO_TOKEN
 from gateway.errors import Forbidden, Unauthenticated
 
 __all__ = ["Actor", "require_admin", "require_self_or_admin", "require_signed_in"]

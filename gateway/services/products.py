@@ -13,9 +13,9 @@ from gateway.documents.products import new_product
 from gateway.errors import NotFound
 from gateway.models import Product, ProductCreate, ProductUpdate
 from gateway.pagination import (
-    Connection,
     CursorArgs,
     CursorCodec,
+    CursorPage,
     OffsetPage,
     PageParams,
     SortKey,
@@ -74,7 +74,7 @@ class ProductService:
         sort_field: SortField = "createdAt",
         descending: bool = False,
         with_total: bool = True,
-    ) -> Connection[Product]:
+    ) -> CursorPage[Product]:
         """Raises: ValidationFailed: bad paging arguments or cursor."""
         stored, kind = _SORT_KEYS[sort_field]
         sort = SortKey(stored, -1 if descending else 1, kind)

@@ -9,17 +9,17 @@ import msgspec
 from msgspec import UNSET
 from pymongo.errors import DuplicateKeyError
 
-from gateway.auth import Passwords
 from gateway.conditional import Validators
+from gateway.credentials import Passwords
 from gateway.db import Database, find_one, id_filter, parse_oid, per_key, stamped, utcnow
 from gateway.documents import FIRST_VERSION, users
 from gateway.documents.users import new_user
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.models import PostOut, ProfileOut, User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import (
-    Connection,
     CursorArgs,
     CursorCodec,
+    CursorPage,
     OffsetPage,
     PageParams,
     SortKey,
@@ -79,7 +79,7 @@ class UserService:
 
     async def connection(
         self, actor: Actor | None, args: CursorArgs, *, with_total: bool = True
-    ) -> Connection[User]:
+    ) -> CursorPage[User]:
         """Raises: Unauthenticated: anonymous caller; ValidationFailed: bad paging."""
         viewer = require_signed_in(actor)
         return await cursor_page(

@@ -13,7 +13,7 @@ from typing import Any
 from gateway.db import Collection
 from gateway.errors import GatewayError, NotFound, PreconditionFailed
 
-__all__ = ["Expected", "refusal", "version_filter"]
+__all__ = ["Expected", "mismatch", "refusal", "version_filter"]
 
 Expected = frozenset[int] | None
 """The versions a write accepts; None when it sets no condition (today's behaviour)."""
@@ -32,10 +32,18 @@ def version_filter(expected: Expected) -> dict[str, Any]:
     return {"version": {"$in": sorted(expected)}}
 
 
+def mismatch(expected: frozenset[int]) -> str:
+    """What a write expecting ``expected`` is told when the record is at none of them."""
+    if not expected:
+        return "Version mismatch: no version of the record was named"
+    names = ", ".join(map(str, sorted(expected)))
+    return f"Version mismatch: the record changed since version{'s' * (len(expected) > 1)} {names}"
+
+
 async def refusal(
     collection: Collection, id_query: dict[str, Any], expected: Expected, not_found: str
 ) -> GatewayError:
     """Why a write filtered on ``id_query`` and ``expected`` matched nothing."""
     if expected is None or await collection.find_one(id_query, {"_id": 1}) is None:
         return NotFound(not_found)
-    return PreconditionFailed(expected)
+    return PreconditionFailed(mismatch(expected))

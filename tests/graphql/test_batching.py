@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import httpx
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import monitoring
 
-from gateway.app import create_app
 from schema.types import NOT_LOADED
-from tests.conftest import make_user, running
+from tests.conftest import listened_app, make_user
 from tests.graphql.support import data
 
 NESTED = """query($n: Int!) {
@@ -41,18 +39,8 @@ class CommandRecorder(monitoring.CommandListener):
 async def recorded(settings, mongo_uri, db):
     """An HTTP client on an app whose database commands are recorded, and the recorder."""
     recorder = CommandRecorder()
-    # Its own client, made in this test's event loop, so the test sees every command.
-    mongo: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[recorder])
-    app = create_app(settings, client=mongo)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with (
-            running(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-        ):
-            yield app, http, recorder
-    finally:
-        await mongo.close()
+    async with listened_app(settings, mongo_uri, recorder) as (app, http):
+        yield app, http, recorder
 
 
 async def test_nested_lists_cost_the_same_for_1_and_50_users(recorded):

@@ -29,7 +29,13 @@ from playwright.async_api import Page, Route, async_playwright
 
 from gateway.app import create_app
 from gateway.config import Settings
-from resolvers.graphiql import GRAPHIQL_CSP, graphiql_asset_handlers, graphiql_html
+from gateway.static_assets import asset_url
+from resolvers.graphiql import (
+    GRAPHIQL_CSP,
+    STATIC_DIR,
+    graphiql_asset_handlers,
+    graphiql_html,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -86,12 +92,17 @@ def test_page_loads_only_same_origin_files_and_no_inline_code(
 def test_assets_are_served_with_type_cache_and_nosniff(
     assets: TestClient[Litestar], name: str, media_type: str
 ) -> None:
-    response = assets.get(f"/graphql/static/{name}")
+    response = assets.get(asset_url(STATIC_DIR / name, "/graphql/static"))
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["cache-control"] == "max-age=31536000, public, immutable"
-    assert response.content
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.content == (STATIC_DIR / name).read_bytes()
+    # Without its version (or with another), the same bytes, revalidated each time.
+    for unversioned in (f"/graphql/static/{name}", f"/graphql/static/{name}?v=0123456789abcdef"):
+        again = assets.get(unversioned)
+        assert again.headers["cache-control"] == "no-cache"
+        assert again.content == response.content
     head = assets.head(f"/graphql/static/{name}")
     assert head.status_code == 200
     assert head.content == b""

@@ -357,6 +357,25 @@ async def test_delete_file_by_owner_or_admin_only(client, services, alice, bob, 
     assert (code(err), err["message"]) == ("BAD_USER_INPUT", "Invalid file path")
 
 
+async def test_delete_file_with_an_expected_version(client, services, alice):
+    await _store(services, alice, "v/one.gif")
+    file = "query($p: String!) { file(path: $p) { version } }"
+    version = (await data(client, file, {"p": "v/one.gif"}))["file"]["version"]
+    assert (await client.get("/api/files/v/one.gif")).headers["etag"] == f'"{version}"'
+    delete = "mutation($p: String!, $v: String) { deleteFile(path: $p, expectedVersion: $v) }"
+    err = await error(client, delete, {"p": "v/one.gif", "v": "0" * 24}, alice["headers"])
+    assert code(err) == "CONFLICT"
+    assert err["message"].startswith("The file is not the version named")
+    assert await services.files.meta("v/one.gif")  # nothing deleted
+    mine = {"p": "v/one.gif", "v": version}
+    assert (await data(client, delete, mine, alice["headers"]))["deleteFile"] is True
+    with pytest.raises(NotFound):
+        await services.files.meta("v/one.gif")
+    await _store(services, alice, "v/one.gif")  # the path again, other bytes: another version
+    assert code(await error(client, delete, mine, alice["headers"])) == "CONFLICT"
+    assert await services.files.meta("v/one.gif")
+
+
 # contact
 
 

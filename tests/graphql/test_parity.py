@@ -29,7 +29,7 @@ CODES = {
 }
 USER = "id name email role createdAt updatedAt version"
 PRODUCT = "id name category price description createdAt updatedAt version"
-FILE = "path name size contentType url createdAt"
+FILE = "path name size contentType url createdAt version"
 MISSING_ID = "0123456789abcdef01234567"
 GIF = b"GIF89a" + b"\x01" * 40
 

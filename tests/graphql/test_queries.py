@@ -145,7 +145,10 @@ async def test_file_metadata(client, services, alice):
     stored = await services.files.save(
         as_actor(alice), "docs/hello world.txt", chunks(), content_type="text/plain"
     )
-    query = '{ file(path: "docs/hello world.txt") { path name size contentType url createdAt } }'
+    query = (
+        '{ file(path: "docs/hello world.txt") '
+        "{ path name size contentType url createdAt version } }"
+    )
     # The service gives the stored path; the door renders the REST URL it downloads from.
     url = "/api/files/docs/hello%20world.txt"
     assert (await data(client, query))["file"] == {**msgspec.to_builtins(stored), "url": url}

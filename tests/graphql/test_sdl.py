@@ -40,7 +40,7 @@ def test_the_schema_has_the_contracted_shape():
         "login(email: String!, password: String!): AuthPayload!",
         "deleteUser(id: ID!, expectedVersion: Int): Boolean!",
         "deleteProduct(id: ID!, expectedVersion: Int): Boolean!",
-        "deleteFile(path: String!): Boolean!",
+        "deleteFile(path: String!, expectedVersion: String = null): Boolean!",
         "uploadFile(file: Upload!, path: String!): File!",
         "posts: [Post!]!",
         "scalar Upload",

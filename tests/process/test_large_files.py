@@ -1,4 +1,5 @@
-"""A 50 MB file through a real gateway process, with its memory watched."""
+"""A 50 MB file through a real gateway process (whole, and its last MiB by range),
+with its memory watched."""
 
 from __future__ import annotations
 
@@ -74,5 +75,9 @@ def _transfer(env, auth) -> None:
                 for i, piece in enumerate(download.iter_bytes(PIECE)):
                     assert piece == bytes([i % 256]) * len(piece)
                     received += len(piece)
+            tail = http.get("/api/files/big/file.bin", headers={"Range": f"bytes=-{PIECE}"})
+            assert tail.status_code == 206
+            assert tail.headers["content-range"] == f"bytes {SIZE - PIECE}-{SIZE - 1}/{SIZE}"
+            assert tail.content == bytes([(SIZE // PIECE - 1) % 256]) * PIECE
         assert received == SIZE
         assert rss.peak - baseline < GROWTH_LIMIT, f"grew {(rss.peak - baseline) / 2**20:.1f} MiB"

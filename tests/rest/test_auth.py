@@ -10,7 +10,8 @@ import time
 import jwt
 import pytest
 
-from gateway.auth import VERIFIED_TOKENS, Tokens
+from gateway.config import Settings
+from gateway.credentials import VERIFIED_TOKENS, Passwords, Tokens
 from tests.conftest import TEST_SECRET, USER_PASSWORD
 
 
@@ -41,6 +42,24 @@ async def test_unknown_email_and_wrong_password_look_alike(client, alice):
     assert unknown.status_code == wrong.status_code == 401
     assert unknown.json() == wrong.json() == {"error": "Invalid credentials"}
     assert unknown.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_login_rehashes_a_password_hashed_with_other_parameters(client, alice, db, settings):
+    """Changed argon2 settings lock nobody out: the old hash verifies and is redone."""
+    earlier = Passwords(Settings(argon2_time_cost=2, argon2_memory_kib=16, argon2_parallelism=2))
+    try:
+        old_hash = await earlier.hash(USER_PASSWORD)
+    finally:
+        earlier.close()
+    await db["users"].update_one({"email": alice["email"]}, {"$set": {"passwordHash": old_hash}})
+
+    assert (await _login(client, alice["email"], USER_PASSWORD)).status_code == 200
+    stored = (await db["users"].find_one({"email": alice["email"]}))["passwordHash"]
+    assert stored.startswith(
+        f"$argon2id$v=19$m={settings.argon2_memory_kib},t={settings.argon2_time_cost},"
+        f"p={settings.argon2_parallelism}$"
+    )
+    assert (await _login(client, alice["email"], USER_PASSWORD)).status_code == 200
 
 
 @pytest.mark.parametrize(

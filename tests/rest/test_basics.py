@@ -24,10 +24,9 @@ async def test_malformed_json_is_400(client, raw):
     assert "error" in response.json()
 
 
-async def test_wrong_content_type_is_415(client):
-    response = await client.post(
-        "/api/hello", content=b"a=b", headers={"Content-Type": "text/plain"}
-    )
+@pytest.mark.parametrize("raw", [b"a=b", b""])
+async def test_wrong_content_type_is_415(client, raw):
+    response = await client.post("/api/hello", content=raw, headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
     assert response.json()["error"]
 

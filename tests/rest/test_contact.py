@@ -57,9 +57,10 @@ async def test_bad_shapes_keep_the_legacy_errors_body(client, db, body):
     assert await db["contact_messages"].count_documents({}) == 0
 
 
-async def test_malformed_json(client, db):
+@pytest.mark.parametrize("raw", [b"{", b""])
+async def test_malformed_json(client, db, raw):
     response = await client.post(
-        "/api/contact", content=b"{", headers={"Content-Type": "application/json"}
+        "/api/contact", content=raw, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
     assert response.json()["errors"]

@@ -32,7 +32,7 @@ async def test_an_empty_paging_value_is_400_naming_the_field(client, alice, path
         ("/api/products/" + "0" * 24, {"GET", "PUT", "DELETE", "OPTIONS"}),
         ("/api/users", {"GET", "POST", "PUT", "DELETE", "OPTIONS"}),
         ("/api/users/" + "0" * 24, {"GET", "PUT", "DELETE", "OPTIONS"}),
-        ("/api/files/x", {"GET", "POST", "DELETE", "OPTIONS"}),
+        ("/api/files/x", {"GET", "HEAD", "POST", "DELETE", "OPTIONS"}),
         ("/api/auth/login", {"POST", "OPTIONS"}),
     ],
 )

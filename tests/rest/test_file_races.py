@@ -19,7 +19,7 @@ SIZE = 700 * 1024  # three GridFS chunks
 
 
 async def test_concurrent_creations_of_one_path_store_exactly_one(
-    client, services, db, stored_files
+    client, services, db, purged_files
 ):
     users = await asyncio.gather(*(make_user(services, name=f"U{i}") for i in range(RACERS)))
     bodies = [os.urandom(SIZE) for _ in users]
@@ -37,7 +37,7 @@ async def test_concurrent_creations_of_one_path_store_exactly_one(
     for response in responses:
         if response.status_code == 409:
             assert response.json() == {"error": "A file already exists at this path"}
-    assert await stored_files() == (1, 3)  # one file record, and only its chunks
+    assert await purged_files() == (1, 3)  # one file record, and only its chunks
     download = await client.get("/api/files/race/one.bin")
     assert download.content == bodies[winner]
     claims = await db[CLAIMS].find().to_list(None)
@@ -47,7 +47,7 @@ async def test_concurrent_creations_of_one_path_store_exactly_one(
 
 
 async def test_concurrent_deletions_of_one_file_succeed_once(
-    client, db, stored_files, alice, admin
+    client, db, purged_files, alice, admin
 ):
     headers = {**alice["headers"], "Content-Type": "application/octet-stream"}
     created = await client.post("/api/files/race/gone.bin", content=b"z" * SIZE, headers=headers)
@@ -57,7 +57,7 @@ async def test_concurrent_deletions_of_one_file_succeed_once(
         *(client.delete("/api/files/race/gone.bin", headers=u["headers"]) for u in deleters)
     )
     assert Counter(r.status_code for r in responses) == {204: 1, 404: RACERS - 1}
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
     assert await db[CLAIMS].count_documents({}) == 0
     assert (await client.get("/api/files/race/gone.bin")).status_code == 404
     again = await client.post("/api/files/race/gone.bin", content=b"new", headers=headers)

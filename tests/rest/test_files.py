@@ -17,7 +17,7 @@ async def test_upload_and_download(client, alice):
     response = await _put(client, alice, "docs/readme.txt")
     assert response.status_code == 201
     meta = response.json()
-    assert list(meta) == ["path", "name", "size", "contentType", "url", "createdAt"]
+    assert list(meta) == ["path", "name", "size", "contentType", "url", "createdAt", "version"]
     assert response.headers["location"] == meta["url"]
     assert meta["path"] == "docs/readme.txt"
     assert (meta["name"], meta["size"], meta["contentType"]) == ("readme.txt", 11, "text/plain")
@@ -28,6 +28,7 @@ async def test_upload_and_download(client, alice):
     assert response.headers["content-type"].startswith("text/plain")
     assert response.headers["content-disposition"] == 'attachment; filename="readme.txt"'
     assert response.headers["content-length"] == "11"
+    assert response.headers["etag"] == f'"{meta["version"]}"'
 
 
 async def test_binary_round_trip_across_chunks(client, alice):
@@ -69,12 +70,12 @@ async def test_missing_file(client):
     assert response.json() == {"error": "File not found"}
 
 
-async def test_upload_needs_sign_in_and_stores_nothing(client, stored_files):
+async def test_upload_needs_sign_in_and_stores_nothing(client, purged_files):
     response = await client.post(
         "/api/files/x.txt", content=b"data", headers={"Content-Type": "text/plain"}
     )
     assert response.status_code == 401
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
 
 
 @pytest.mark.parametrize(
@@ -103,41 +104,41 @@ async def test_upload_needs_sign_in_and_stores_nothing(client, stored_files):
         "a/" + "b" * 1023,
     ],
 )
-async def test_bad_paths_are_400_and_store_nothing(client, stored_files, alice, path):
+async def test_bad_paths_are_400_and_store_nothing(client, purged_files, alice, path):
     response = await _put(client, alice, path)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "Invalid file path"
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
     assert (await client.get(f"/api/files/{path}")).status_code == 400
     assert (await client.delete(f"/api/files/{path}", headers=alice["headers"])).status_code == 400
 
 
-async def test_a_path_has_one_spelling(client, stored_files, alice):
+async def test_a_path_has_one_spelling(client, purged_files, alice):
     assert (await _put(client, alice, "a/b.txt", b"one")).status_code == 201
     for other in ("a//b.txt", "/a/b.txt", "a/b.txt/", "a/%2e/b.txt"):
         assert (await _put(client, alice, other)).status_code == 400
         assert (await client.get(f"/api/files/{other}")).status_code == 400
     assert (await client.get("/api/files/a%2Fb%2Etxt")).content == b"one"  # escapes decode
-    assert await stored_files() == (1, 1)
+    assert await purged_files() == (1, 1)
 
 
-async def test_a_path_prefix_spelled_otherwise_is_refused(client, stored_files, alice):
+async def test_a_path_prefix_spelled_otherwise_is_refused(client, purged_files, alice):
     response = await client.post(
         "/api/%66iles/x.txt", content=b"x", headers={**alice["headers"], "Content-Type": "a/b"}
     )
     assert response.status_code in {400, 404}
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
 
 
 async def test_longest_path_is_accepted(client, alice):
     assert (await _put(client, alice, "a/" + "b" * 1022)).status_code == 201
 
 
-async def test_too_large_is_413_and_leaves_nothing(client, stored_files, alice, settings):
+async def test_too_large_is_413_and_leaves_nothing(client, purged_files, alice, settings):
     data = b"x" * (settings.max_file_bytes + 1)
     response = await _put(client, alice, "big.bin", data, "application/octet-stream")
     assert response.status_code == 413
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
 
     async def unsized():
         for _ in range(settings.max_file_bytes // (1024 * 1024) + 1):
@@ -149,17 +150,17 @@ async def test_too_large_is_413_and_leaves_nothing(client, stored_files, alice, 
         headers={**alice["headers"], "Content-Type": "application/octet-stream"},
     )
     assert response.status_code == 413
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
 
 
-async def test_delete_owner_or_admin(client, stored_files, services, alice, bob, admin):
+async def test_delete_owner_or_admin(client, purged_files, services, alice, bob, admin):
     assert (await _put(client, alice, "mine.txt")).status_code == 201
     assert (await client.delete("/api/files/mine.txt")).status_code == 401
     assert (await client.delete("/api/files/mine.txt", headers=bob["headers"])).status_code == 403
     assert (await client.get("/api/files/mine.txt")).status_code == 200
     assert (await client.delete("/api/files/mine.txt", headers=alice["headers"])).status_code == 204
     assert (await client.get("/api/files/mine.txt")).status_code == 404
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)
     assert (await _put(client, bob, "his.txt")).status_code == 201
     assert (await client.delete("/api/files/his.txt", headers=admin["headers"])).status_code == 204
     assert (await client.delete("/api/files/his.txt", headers=admin["headers"])).status_code == 404
@@ -186,7 +187,7 @@ async def test_content_type_is_served_as_stored(client, alice):
 
 
 @pytest.mark.parametrize("content_type", ["nonsense", "text/plain; x", "a/b\\x", "/"])
-async def test_bad_content_type_is_400(client, stored_files, alice, content_type):
+async def test_bad_content_type_is_400(client, purged_files, alice, content_type):
     response = await _put(client, alice, "bad.txt", b"x", content_type)
     assert response.status_code == 400
-    assert await stored_files() == (0, 0)
+    assert await purged_files() == (0, 0)

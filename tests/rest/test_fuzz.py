@@ -116,6 +116,10 @@ schema.config.generation.update(
     # The caller is chosen by the test: no made-up Authorization headers.
     with_security_parameters=False,
 )
+# A well-formed If-Match naming another version (or any, of a file that is not there)
+# is rightly refused with 412, as a taken path is with 409: state, not shape.
+_acceptance = schema.config.checks.positive_data_acceptance
+_acceptance.expected_statuses = [*_acceptance.expected_statuses, "412"]
 
 
 def _call_and_validate(

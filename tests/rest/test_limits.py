@@ -124,22 +124,55 @@ async def cors_client(settings, mongo, db):
         yield http
 
 
+async def _preflight(cors_client, path, method, headers):
+    """The request headers a CORS preflight from the allowed origin is told it may send."""
+    preflight = await cors_client.options(
+        path,
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers,
+        },
+    )
+    assert preflight.status_code in (200, 204)
+    return {h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")}
+
+
 async def test_cors_from_settings(cors_client, client):
     allowed = await cors_client.get("/api/hello", headers={"Origin": "https://app.example.com"})
     assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
     assert "access-control-allow-credentials" not in allowed.headers
     denied = await cors_client.get("/api/hello", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in denied.headers
-    preflight = await cors_client.options(
-        "/graphql",
-        headers={
-            "Origin": "https://app.example.com",
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type, apollo-require-preflight",
-        },
+    allowed_headers = await _preflight(
+        cors_client, "/graphql", "POST", "authorization, content-type, apollo-require-preflight"
     )
-    assert preflight.status_code in (200, 204)
-    assert "apollo-require-preflight" in preflight.headers["access-control-allow-headers"].lower()
+    assert "apollo-require-preflight" in allowed_headers
     # No origins configured: no CORS headers at all.
     plain = await client.get("/api/hello", headers={"Origin": "https://app.example.com"})
     assert "access-control-allow-origin" not in plain.headers
+
+
+async def test_cors_allows_preconditions_and_exposes_validators(cors_client) -> None:
+    allowed = await _preflight(
+        cors_client,
+        "/api/products/x",
+        "PUT",
+        "if-match, if-none-match, if-modified-since, if-range, range",
+    )
+    assert {"if-match", "if-none-match", "if-modified-since", "if-range", "range"} <= allowed
+    answer = await cors_client.get("/api/hello", headers={"Origin": "https://app.example.com"})
+    exposed = {
+        h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")
+    }
+    assert {
+        "etag",
+        "last-modified",
+        "content-range",
+        "accept-ranges",
+        "x-total-count",
+        "link",
+        "location",
+        "retry-after",
+        "x-request-id",
+    } <= exposed

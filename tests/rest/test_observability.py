@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.observability import JsonFormatter, RequestStats
+from gateway.logs import JsonFormatter
+from gateway.observability import RequestStats
 from tests.conftest import running
 
 

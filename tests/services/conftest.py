@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from gateway.auth import Passwords
 from gateway.config import Settings
+from gateway.credentials import Passwords
 from gateway.db import Database, build_client, close_client, ensure_indexes
 from gateway.ratelimit import MemoryLimiter
 from gateway.services import Services
@@ -33,6 +33,6 @@ async def driver_db(request: pytest.FixtureRequest, settings: Settings) -> Async
 
 @pytest.fixture
 async def core(driver_db: Database, settings: Settings) -> AsyncIterator[Services]:
-    passwords = Passwords(1)
+    passwords = Passwords(settings)
     yield Services.build(driver_db, settings, passwords, MemoryLimiter())
     passwords.close()

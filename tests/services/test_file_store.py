@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from gateway.db import utcnow
 from gateway.documents.file_paths import COLLECTION as CLAIMS
-from gateway.documents.gridfs import CHUNK_SIZE
+from gateway.documents.gridfs import CHUNK_SIZE, CHUNKS
 from gateway.errors import (
     Conflict,
     Forbidden,
@@ -17,7 +19,7 @@ from gateway.errors import (
     RequestTimeout,
     ValidationFailed,
 )
-from gateway.gridfs_store import FileStore
+from gateway.gridfs_store import WINDOW, FileStore
 from gateway.services.file_rules import check_path, may_hold_file, sniff_image
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -163,7 +165,7 @@ async def _crashed_upload(db, path: str, state: str, alive_ms: int) -> str:
 
 
 async def test_sweep_removes_stale_unfinished_uploads_and_deletions_only(driver_db):
-    store = FileStore(driver_db)
+    store = FileStore(driver_db, purge_grace_ms=0)
     await store.save("kept", _chunks(b"ready"), content_type="a/b", owner_id="u", max_bytes=10)
     stale = [
         await _crashed_upload(driver_db, f"stale/{i}", state, alive_ms=1_000)
@@ -175,7 +177,7 @@ async def test_sweep_removes_stale_unfinished_uploads_and_deletions_only(driver_
     with pytest.raises(Conflict):  # still held until swept
         await store.save("stale/0", _chunks(b"x"), content_type="a/b", owner_id="v", max_bytes=9)
     assert await store.sweep(60_000, limit=2) == 2  # bounded work per call
-    assert await store.sweep(60_000, limit=2) == 1
+    assert await store.sweep(60_000, limit=2) == 2  # the deletion, then its bytes
     assert await store.sweep(60_000) == 0
     for file_id in stale:
         assert await _leftovers(driver_db, file_id) == (0, 0, 0)
@@ -273,3 +275,82 @@ async def test_files_stored_before_claims_are_adopted(driver_db):
     assert (await store.get("new/a.bin")).size == uploaded.size
     claim = await driver_db[CLAIMS].find_one({"_id": "old/notes.txt"})
     assert claim["ownerId"] == "someone"
+
+
+class ChunkReads(monitoring.CommandListener):
+    """Counts the chunk queries the driver sends and the chunk documents they bring back."""
+
+    def __init__(self) -> None:
+        self.queries = self.chunks = 0
+        self._ids: set[int] = set()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command["find"] == CHUNKS:
+            self.queries += 1
+            self._ids.add(event.request_id)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.request_id in self._ids:
+            self.chunks += len(event.reply["cursor"]["firstBatch"])
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_range_reads_only_the_chunks_that_hold_it(mongo_uri, settings):
+    """The last MiB of a 50 MB file costs what the MiB holds, not what the file does."""
+    reads = ChunkReads()
+    client: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True, event_listeners=[reads])
+    store = FileStore(client[settings.db_name])
+    size, piece = 50 * 1024 * 1024, 1024 * 1024
+    try:
+        await store.save(
+            "big.bin",
+            _chunks(*(bytes([i % 251]) * piece for i in range(size // piece))),
+            content_type="application/octet-stream",
+            owner_id="u",
+            max_bytes=size,
+        )
+        _, content = await store.stream("big.bin")
+        reads.queries = reads.chunks = 0
+        first = size - piece
+        received = b"".join([part async for part in content.read(first, size - 1)])
+        assert received == bytes([49 % 251]) * piece  # the 50th MiB
+        covering = (size - 1) // CHUNK_SIZE - first // CHUNK_SIZE + 1  # 5 of 206 chunks
+        assert reads.chunks == covering
+        assert reads.queries == -(-covering // WINDOW)
+        middle = b"".join([part async for part in content.read(CHUNK_SIZE - 2, CHUNK_SIZE + 1)])
+        assert middle == bytes([0, 0, 0, 0])  # across a chunk boundary, trimmed both sides
+    finally:
+        await client.drop_database(settings.db_name)
+        await client.close()
+
+
+async def test_a_download_begun_before_a_deletion_finishes_whole(driver_db):
+    data = os.urandom(3 * 1024 * 1024)  # several read windows
+    store = FileStore(driver_db, purge_grace_ms=60_000)
+    await store.save(
+        "kept/long.bin", _chunks(data), content_type="a/b", owner_id="u", max_bytes=2**30
+    )
+    _, body = await store.stream("kept/long.bin")
+    reading = aiter(body)
+    first = await anext(reading)
+    await store.delete("kept/long.bin")
+    with pytest.raises(NotFound):
+        await store.get("kept/long.bin")  # gone for anyone new at once
+    await store.save(
+        "kept/long.bin", _chunks(b"new"), content_type="a/b", owner_id="v", max_bytes=9
+    )
+    assert first + b"".join([part async for part in reading]) == data
+    assert await store.sweep(60_000) == 0  # the grace has not passed: the bytes stay
+
+
+async def test_a_deleted_files_bytes_go_once_its_grace_has_passed(driver_db):
+    store = FileStore(driver_db, purge_grace_ms=0)
+    await store.save("gone.bin", _chunks(b"12345"), content_type="a/b", owner_id="u", max_bytes=9)
+    file_id = (await driver_db[CLAIMS].find_one({"_id": "gone.bin"}))["fileId"]
+    await store.delete("gone.bin")
+    assert await _leftovers(driver_db, file_id) != (0, 0, 0)  # kept for running downloads
+    assert await store.sweep(60_000) == 1
+    assert await _leftovers(driver_db, file_id) == (0, 0, 0)
+    assert await driver_db["file_purges"].count_documents({}) == 0

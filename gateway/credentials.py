@@ -38,16 +38,22 @@ VERIFIED_TOKENS = 1024
 
 
 class Passwords:
-    """argon2id hashing on a small dedicated pool.
+    """argon2id hashing on a small dedicated pool, with the settings' parameters.
 
-    The pool's size caps how many hashes run at once: each takes tens of MiB
-    and a core, so a login storm queues here instead of starving the event
-    loop or the memory of the process.
+    The pool's size caps how many hashes run at once: each takes
+    ``argon2_memory_kib`` and a core, so a login storm queues here instead of
+    starving the event loop or the memory of the process.
     """
 
-    def __init__(self, concurrency: int) -> None:
-        self._hasher = PasswordHasher()
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.hash_concurrency, thread_name_prefix="argon2"
+        )
         # Unknown emails are checked against this so timing does not tell them apart.
         self._dummy = self._hasher.hash("dummy password for timing")
 
