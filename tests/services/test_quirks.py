@@ -169,3 +169,16 @@ async def test_a_duplicate_id_is_refused_on_insert_which_claims_file_paths(drive
     with pytest.raises(DuplicateKeyError):
         await driver_db[CLAIMS].insert_one({"_id": "a/b.txt", "state": "uploading"})
     assert await driver_db[CLAIMS].count_documents({}) == 1
+
+
+@pytest.mark.skipif(not EMBEDDED, reason="a quirk of the embedded server only")
+async def test_set_on_insert_quirk_is_still_there(driver_db):
+    # Handled in gateway/ratelimit.py (DatabaseLimiter): it writes with $set instead.
+    document = await driver_db["probe"].find_one_and_update(
+        {"_id": "window"},
+        {"$inc": {"hits": 1}, "$setOnInsert": {"ends": 5}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert document is not None and document["hits"] == 1
+    assert "ends" not in document  # a real MongoDB sets it on the insert
