@@ -164,7 +164,12 @@ class Compression:
                 (key, _CODED_TAG.sub(b'"', value) if key in _CONDITIONAL_HEADERS else value)
                 for key, value in scope["headers"]
             ]
-        coding = choose_coding(accept.decode("latin-1") if accept is not None else None)
+        if accept is None and not coded_tags:
+            # A client that names no coding gets identity whatever the answer, and a
+            # cache may give identity to anyone: nothing to do, not even Vary.
+            await self._app(scope, receive, send)
+            return
+        coding = choose_coding(accept.decode("latin-1"))
         path: bytes = scope.get("raw_path") or scope["path"].encode()
         head = scope["method"] == "HEAD"
         start: dict[str, Any] | None = None

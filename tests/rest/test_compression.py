@@ -293,3 +293,15 @@ async def test_a_changed_asset_gets_a_new_url(tmp_path) -> None:
     other.write_bytes(b"console.log(2)")
     assert first.startswith("/static/app.js?v=")
     assert asset_url(other, "/static") != first
+
+
+async def test_a_client_naming_no_coding_gets_identity_untouched(client: httpx.AsyncClient) -> None:
+    query = {"query": "{ __schema { types { name fields { name } } } }"}
+    raw = httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
+    async with raw:
+        request = raw.build_request("POST", "/graphql", json=query)
+        del request.headers["Accept-Encoding"]
+        answer = await raw.send(request)
+    assert "content-encoding" not in answer.headers
+    assert "vary" not in answer.headers or "Accept-Encoding" not in answer.headers["vary"]
+    assert answer.json()["data"]["__schema"]["types"]
