@@ -169,7 +169,7 @@ class Compression:
             # cache may give identity to anyone: nothing to do, not even Vary.
             await self._app(scope, receive, send)
             return
-        coding = choose_coding(accept.decode("latin-1"))
+        coding = choose_coding(accept.decode("latin-1") if accept is not None else None)
         path: bytes = scope.get("raw_path") or scope["path"].encode()
         head = scope["method"] == "HEAD"
         start: dict[str, Any] | None = None
