@@ -9,8 +9,9 @@ files when missing; see ``peer_servers``) and ``gateway serve --workers 2``;
 sends every scenario's request alone, to
 check it and to count its database commands (and those of the nested users
 query for 1 and for 20 users); then runs every scenario twice with wrk, in two
-alternating rounds, each run after a warm-up; and reports each figure next to
-the references and the issue's targets, marked PASS or MISS.
+alternating rounds, each run after a warm-up; then has 1,000 subscribers of the
+gateway's product event stream receive one change (``fanout``); and reports each
+figure next to the references and the issue's targets, marked PASS or MISS.
 
 Usage: ``python -m benchmarks.run [--duration 10] [--warmup 2]`` from the repository root.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from benchmarks.chart import bars_by_route, peers_svg
 from benchmarks.client import graphql
+from benchmarks.fanout import FanOut, fanout_lines, fanout_targets, measure_fanout
 from benchmarks.load_results import carry_load_section
 from benchmarks.measure import Probe, Sample, Summary, commands_of, measure, settle
 from benchmarks.peer_report import peer_targets, peers_section, workers_section
@@ -299,9 +301,9 @@ def _memory(servers: Mapping[str, Server]) -> Memory:
 
 def _bench(
     wrk: str, servers: Mapping[str, Server], skipped: Mapping[str, str], args: argparse.Namespace
-) -> Outcome:
-    """Set up the scenarios on running, seeded servers and measure them; the scenarios of
-    a server in ``skipped`` are unavailable, with its reason."""
+) -> tuple[Outcome, tuple[FanOut | None, str | None]]:
+    """Set up the scenarios on running, seeded servers and measure them, then the fan-out;
+    the scenarios of a server in ``skipped`` are unavailable, with its reason."""
     started = datetime.now(UTC)
     gateway = servers["gateway"]
     tag = secrets.token_hex(4)
@@ -316,7 +318,20 @@ def _bench(
         outcome.nested = _nested_commands(gateway.url, fixtures.token)
     outcome.results = _rounds(wrk, runnable, servers, tag, args)
     outcome.memory = _memory(servers)
-    return outcome
+    return outcome, _fanout(servers, fixtures.product_id)
+
+
+def _fanout(servers: Mapping[str, Server], product_id: str) -> tuple[FanOut | None, str | None]:
+    """The fan-out on the gateway (after every wrk run, so its memory figures stand
+    alone), or why it could not run."""
+    gateway = servers["gateway"]
+    print("fan-out: subscribers receive one change", flush=True)
+    uri = _database_uri(Path(gateway.env["GATEWAY_DATA_DIR"]))
+    try:
+        return measure_fanout(gateway.url, gateway.pid, uri, Settings().db_name, product_id), None
+    except (OSError, SystemExit) as exc:
+        print(f"fan-out not measured: {exc}", flush=True)
+        return None, str(exc)
 
 
 _CHART_CAPTION = "The gateway and its peers on the same seeded database (make bench)"
@@ -332,8 +347,10 @@ def _node_versions() -> str:
     return f"Node.js {run.stdout.strip() or 'not installed'}; {', '.join(sorted(set(pinned)))}"
 
 
-def _peer_sections(outcome: Outcome) -> dict[str, list[str]]:
-    """The peers' and the workers' sections of ``results.md``."""
+def _sections(
+    outcome: Outcome, fanout: FanOut | None, fanout_problem: str | None
+) -> dict[str, list[str]]:
+    """The peers', the workers' and the fan-out's sections of ``results.md``."""
     return {
         "Peers on the same database": [
             "Each peer reads the gateway's seeded embedded database over the MongoDB wire "
@@ -351,6 +368,7 @@ def _peer_sections(outcome: Outcome) -> dict[str, list[str]]:
             "",
             *workers_section(outcome.results, outcome.unavailable),
         ],
+        "Fan-out": list(fanout_lines(fanout, fanout_problem)),
     }
 
 
@@ -383,15 +401,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             server.start(READY_PATHS[name])
         _seed(gateway_env)
         servers.update(_start_on_database(gateway_env, peers, skipped))
-        outcome = _bench(wrk, servers, skipped, args)
+        outcome, (fanout, fanout_problem) = _bench(wrk, servers, skipped, args)
     finally:
         for server in reversed(servers.values()):  # the gateway, holding the database, last
             server.stop()
     shutil.rmtree(WORK_DIR / "data", ignore_errors=True)  # uploads make it large; logs stay
     outcome.elapsed_s = time.monotonic() - clock
-    targets = evaluate(outcome) + peer_targets(outcome.results)
+    targets = evaluate(outcome) + peer_targets(outcome.results) + fanout_targets(fanout)
     report = render(
-        outcome, describe_machine(wrk_version(wrk), REPO), targets, _peer_sections(outcome)
+        outcome,
+        describe_machine(wrk_version(wrk), REPO),
+        targets,
+        _sections(outcome, fanout, fanout_problem),
     )
     previous = RESULTS.read_text() if RESULTS.exists() else ""
     # The load test's section (make load) lives in the same file: keep it.
