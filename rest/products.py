@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypedDict
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from gateway.http import ActorDep, ServicesDep
 from gateway.models import Product, ProductCreate, ProductUpdate
@@ -21,7 +21,6 @@ from rest.openapi import (
     SIGNED_IN,
     VALIDATORS,
     operation,
-    parameter,
 )
 
 __all__ = ["ProductController"]
@@ -43,7 +42,7 @@ class ProductPage(TypedDict):
 
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_PRODUCT_ID = parameter("product_id", "path", "The product's id.")
+ProductId = Annotated[str, PathParameter(description="The product's id.")]
 _NEW_VALIDATORS = {name: VALIDATORS[name] for name in ("ETag", "Last-Modified")}
 
 
@@ -103,14 +102,14 @@ class ProductController(Controller):
         "/{product_id:str}",
         summary="Read a product",
         operation_class=operation(
-            parameters=[_PRODUCT_ID, *CONDITIONAL_GET],
+            parameters=CONDITIONAL_GET,
             headers=VALIDATORS,
             others=NOT_MODIFIED,
             errors=(404, 503),
         ),
     )
     async def get_product(
-        self, request: AnyRequest, services: ServicesDep, product_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, product_id: ProductId
     ) -> Response[Product]:
         product = await services.products.get(product_id)
         return conditional(request, product, of_product(product), shared(request))
@@ -122,7 +121,7 @@ class ProductController(Controller):
         security=SIGNED_IN,
         dto=StrictBody[ProductUpdate],
         operation_class=operation(
-            parameters=[_PRODUCT_ID, IF_MATCH], headers=_NEW_VALIDATORS, errors=(403, 404, 412, 503)
+            parameters=[IF_MATCH], headers=_NEW_VALIDATORS, errors=(403, 404, 412, 503)
         ),
     )
     async def update_product(
@@ -131,7 +130,7 @@ class ProductController(Controller):
         data: JSONBody[ProductUpdate],
         services: ServicesDep,
         actor: ActorDep,
-        product_id: FromPath[str],
+        product_id: ProductId,
     ) -> Response[Product]:
         product = await services.products.update(actor, product_id, data, expected(request))
         return Response(product, headers=of_product(product).headers())
@@ -141,9 +140,9 @@ class ProductController(Controller):
         summary="Delete a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_PRODUCT_ID, IF_MATCH], errors=(403, 404, 412, 503)),
+        operation_class=operation(parameters=[IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_product(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: ProductId
     ) -> None:
         await services.products.delete(actor, product_id, expected(request))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
@@ -26,7 +26,6 @@ from rest.openapi import (
     VALIDATORS,
     header,
     operation,
-    parameter,
 )
 
 __all__ = ["UserController"]
@@ -36,7 +35,7 @@ DEFAULT_LIMIT = 20
 
 # --- the OpenAPI document (rest/openapi.py) ---
 _CHANGES = "The fields left out are kept; a new password revokes the user's tokens."
-_USER_ID = parameter("user_id", "path", "The user's id.")
+UserId = Annotated[str, PathParameter(description="The user's id.")]
 _PAGE_HEADERS = {
     "X-Total-Count": header(
         "How many users there are.", schema=Schema(type=OpenAPIType.INTEGER, minimum=0)
@@ -166,14 +165,14 @@ class UserController(Controller):
         description="The user with their newest posts (at most 100) and their profile.",
         security=SIGNED_IN,
         operation_class=operation(
-            parameters=[_USER_ID, *CONDITIONAL_GET],
+            parameters=CONDITIONAL_GET,
             headers=VALIDATORS,
             others=NOT_MODIFIED,
             errors=(404, 503),
         ),
     )
     async def get_user(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: UserId
     ) -> Response[UserDetail]:
         user, validators = await services.users.detail(actor, user_id)
         return conditional(request, user, validators, PRIVATE)
@@ -185,7 +184,7 @@ class UserController(Controller):
         security=SIGNED_IN,
         dto=StrictBody[UserUpdate],
         operation_class=operation(
-            parameters=[_USER_ID, IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
+            parameters=[IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
         ),
     )
     async def update_user(
@@ -194,7 +193,7 @@ class UserController(Controller):
         data: JSONBody[UserUpdate],
         services: ServicesDep,
         actor: ActorDep,
-        user_id: FromPath[str],
+        user_id: UserId,
     ) -> Response[User]:
         return await _update(request, data, services, actor, user_id)
 
@@ -203,9 +202,9 @@ class UserController(Controller):
         summary="Delete a user",
         description="Also removes their posts and profile. Users delete themselves; admins anyone.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_USER_ID, IF_MATCH], errors=(403, 404, 412, 503)),
+        operation_class=operation(parameters=[IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_user(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: UserId
     ) -> None:
         await services.users.delete(actor, user_id, expected(request))
