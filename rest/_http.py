@@ -180,7 +180,7 @@ def check_query(request: AnyRequest) -> None:
     if not declared:
         return
     params = request.query_params
-    problems = [f"{key}: not allowed" for key in params if _operator_like(key)]
+    problems = [f"{key}: not allowed" for key in dict.fromkeys(params) if _operator_like(key)]
     missing = []
     for parameter in declared:
         given = params.getall(parameter.name, [])
