@@ -18,9 +18,10 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import bson
+import msgspec
 from bson import ObjectId
 from bson.codec_options import CodecOptions
 
@@ -35,15 +36,27 @@ __all__ = [
     "CursorItem",
     "CursorPage",
     "OffsetPage",
+    "PageNumber",
     "PageParams",
+    "PageSize",
     "SortKey",
     "cursor_page",
     "offset_page",
-    "page_params",
 ]
 
 MAX_PAGE_SIZE = 100
 DEFAULT_CONNECTION_SIZE = 20
+# An offset page's number: nine digits at most, so its offset stays a small number.
+MAX_PAGE_NUMBER = 999_999_999
+
+# What an offset page's number and size may be: REST's ``?page=`` and ``?limit=``
+# are declared with these, so their bounds are checked and documented as written here.
+PageNumber = Annotated[
+    int, msgspec.Meta(ge=1, le=MAX_PAGE_NUMBER, description="Page number, from 1.")
+]
+PageSize = Annotated[
+    int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, 1 to {MAX_PAGE_SIZE}.")
+]
 
 T = TypeVar("T")
 Convert = Callable[[Document], T]
@@ -57,38 +70,6 @@ class PageParams:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.limit
-
-
-def _positive(name: str, raw: str | int | None, default: int, high: int | None) -> int:
-    """``raw`` as an integer in 1..``high``; ``default`` only when the value is absent.
-
-    An empty value (``?limit=``) is a value given and it is not a number: a 400
-    like any other bad value, not a silent default that hides a client's bug.
-    """
-    if raw is None:
-        return default
-    text = str(raw).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:  # "²".isdigit() is True
-        raise ValidationFailed("Invalid pagination", [f"{name}: must be a positive integer"])
-    value = int(text)
-    if value < 1:
-        raise ValidationFailed("Invalid pagination", [f"{name}: must be at least 1"])
-    if high is not None and value > high:
-        raise ValidationFailed("Invalid pagination", [f"{name}: must be at most {high}"])
-    return value
-
-
-def page_params(page: str | int | None, limit: str | int | None, default_limit: int) -> PageParams:
-    """Validate ``page`` (>= 1) and ``limit`` (1..100) as given in a query string
-    (``None``: not given, so the default).
-
-    Raises:
-        ValidationFailed: either value is not an integer in range.
-    """
-    return PageParams(
-        page=_positive("page", page, 1, None),
-        limit=_positive("limit", limit, default_limit, MAX_PAGE_SIZE),
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import Credentials
 from gateway.services.policy import require_signed_in
-from rest._http import StrictBody, check_json_body
+from rest._http import StrictBody, check_request
 from rest.openapi import SIGNED_IN, operation
 
 __all__ = ["login", "protected"]
@@ -48,7 +48,7 @@ _NO_STORE = CacheControlHeader(no_store=True)
     cache_control=_NO_STORE,
     responses={200: ResponseSpec(LoginAnswer, description="Logged in.", generate_examples=False)},
     dto=StrictBody[Credentials],
-    before_request=check_json_body,
+    before_request=check_request,
     operation_class=operation(errors=(401, 429, 503)),
 )
 async def login(

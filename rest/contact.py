@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from litestar import Request, Response, post
 from litestar.datastructures import Cookie
 from litestar.openapi import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import CookieParameter, JSONBody
 
 from gateway.errors import ContactInvalid
 from gateway.http import ServicesDep, client_address
 from gateway.models import ContactSubmission
-from rest._http import StrictBody, check_json_body, plain_query
-from rest.openapi import CONTACT_INVALID, header, operation, parameter
+from rest._http import StrictBody, check_request, query
+from rest.openapi import CONTACT_INVALID, header, operation
 
 __all__ = ["submit_contact"]
 
@@ -34,8 +34,6 @@ class StrictContactBody(StrictBody[ContactSubmission]):
 
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_SOURCE = parameter("source", "query", "Where the form was sent from; stored with the message.")
-_SESSION = parameter("sessionId", "cookie", "The visitor's session; stored with the message.")
 _SENT_HEADERS = {
     "X-Contact-Processed": header("`true`."),
     "Set-Cookie": header("`contact-sent=true; HttpOnly; Path=/; SameSite=lax`."),
@@ -49,22 +47,32 @@ _SENT_HEADERS = {
     tags=["contact"],
     responses={200: ResponseSpec(ContactSent, description="Sent.", generate_examples=False)},
     dto=StrictContactBody,
-    before_request=check_json_body,
+    before_request=check_request,
     operation_class=operation(
-        parameters=[_SOURCE, _SESSION],
         headers=_SENT_HEADERS,
         errors=(429, 503),
         bad_request=CONTACT_INVALID,
     ),
 )
 async def submit_contact(
-    request: Request[Any, Any, Any], data: JSONBody[ContactSubmission], services: ServicesDep
+    request: Request[Any, Any, Any],
+    data: JSONBody[ContactSubmission],
+    services: ServicesDep,
+    source: Annotated[
+        str | None, query(description="Where the form was sent from; stored with the message.")
+    ] = None,
+    session_id: Annotated[
+        str | None,
+        CookieParameter(
+            name="sessionId", description="The visitor's session; stored with the message."
+        ),
+    ] = None,
 ) -> Response[dict[str, Any]]:
     await services.contact.submit(
         data,
-        source=plain_query(request, "source")["source"],
+        source=source,
         user_agent=request.headers.get("user-agent"),
-        session_id=request.cookies.get("sessionId"),
+        session_id=session_id,
         client=client_address(request),
     )
     return Response(

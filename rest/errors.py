@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -16,6 +17,7 @@ from gateway.errors import (
     to_gateway_error,
 )
 from gateway.http import AnyRequest, http_status
+from rest._http import query_name
 from rest.caching import NO_STORE
 
 __all__ = ["exception_handlers"]
@@ -35,13 +37,32 @@ def gateway_error_response(exc: GatewayError) -> Response[Any]:
     return Response(body, status_code=exc.status_code, headers={**exc.headers, **NO_STORE})
 
 
-def _http_exception(_: AnyRequest, exc: HTTPException) -> Response[Any]:
+# msgspec's words for a broken bound, as Litestar's binding reports it.
+_BOUND = re.compile(r"Expected `\w+`( of length)? (?P<op>>=|<=) (?P<bound>\S+)")
+_BOUND_WORDS = {">=": "at least", "<=": "at most"}
+
+
+def _problem(message: str) -> str:
+    """A query value's problem in the contract's words (``must be at most 100``)."""
+    match = _BOUND.fullmatch(message)
+    if match is None:
+        return message
+    unit = " characters" if match[1] else ""
+    return f"must be {_BOUND_WORDS[match['op']]} {match['bound']}{unit}"
+
+
+def _http_exception(request: AnyRequest, exc: HTTPException) -> Response[Any]:
     body: dict[str, Any] = {"error": exc.detail}
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        items = [item for item in exc.extra if isinstance(item, dict)]
+        # A declared query value (``rest._http.query``) failed its type or constraint:
+        # Litestar's detail restates the URL, and its key is the handler's argument.
+        if any(item.get("source") == "query" for item in items):
+            body["error"] = "Invalid query parameter"
         body["details"] = [
-            f"{item.get('key', 'request')}: {item.get('message', 'invalid')}"
-            for item in exc.extra
-            if isinstance(item, dict)
+            f"{query_name(request.route_handler, str(item.get('key', 'request')))}: "
+            f"{_problem(str(item.get('message', 'invalid')))}"
+            for item in items
         ]
     return Response(body, status_code=http_status(exc), headers={**(exc.headers or {}), **NO_STORE})
 

@@ -7,7 +7,7 @@ from typing import Any, TypedDict
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from rest._http import StrictBody, check_json_body
+from rest._http import StrictBody, check_request
 from rest.openapi import operation
 
 __all__ = ["HelloController"]
@@ -24,7 +24,7 @@ class Echo(TypedDict):
 class HelloController(Controller):
     path = "/api/hello"
     tags = ("hello",)
-    before_request = staticmethod(check_json_body)
+    before_request = staticmethod(check_request)
 
     @get("/", summary="Greet", operation_class=operation())
     async def greet(self) -> Greeting:

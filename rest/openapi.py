@@ -1,14 +1,14 @@
 """The REST API's OpenAPI document (``/schema/openapi.json``): its config and shared pieces.
 
-Litestar documents what it sees in a handler's signature: path parameters, the
-returned type, and a JSON body bound through ``rest._http.StrictBody`` (the model's
-msgspec schema, so its ``Meta``). What it cannot see, each handler names with
+Litestar documents what it sees in a handler's signature: path and query parameters
+(declared with ``rest._http.query``, so with the core's constraints), the returned
+type, and a JSON body bound through ``rest._http.StrictBody`` (the model's msgspec
+schema, so its ``Meta``). What it cannot see, each handler names with
 ``operation_class=operation(...)``: the error statuses it answers (shared
 components, ``#/components/responses/...``, with their bodies and headers; those
 implied by a JSON body, a token or query values are added here), success headers,
-and what is read by hand: the query values (Litestar's binding would take the last
-of repeated keys and convert leniently, see ``rest._http.plain_query``) and the
-bodies of files and uploads (raw bytes, multipart).
+the request headers it reads, and the bodies read by hand: files and uploads (raw
+bytes, multipart).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from litestar.types import Method
 from litestar.types.internal_types import PathParameterDefinition
 from msgspec import UNSET, UnsetType
 
-from gateway.pagination import MAX_PAGE_SIZE
 from rest.docs_ui import docs_plugins, docs_router
 
 __all__ = [
@@ -51,11 +50,9 @@ __all__ = [
     "LOCATION",
     "NOT_MODIFIED",
     "OPTIONAL_TOKEN",
-    "PAGE",
     "SIGNED_IN",
     "VALIDATORS",
     "header",
-    "limit_parameter",
     "model_schema",
     "openapi_config",
     "operation",
@@ -138,7 +135,6 @@ def parameter(
     description: str,
     *,
     schema: Schema | None = None,
-    required: bool = False,
 ) -> Parameter:
     """A parameter Litestar cannot see (the handler reads it by hand), or one it describes too
     tersely (a generated parameter of the same name is replaced). A string by default."""
@@ -147,16 +143,8 @@ def parameter(
         param_in=where,
         schema=schema or Schema(type=OpenAPIType.STRING),
         description=description,
-        required=required or where == "path",
+        required=where == "path",
     )
-
-
-PAGE: Final = parameter(
-    "page",
-    "query",
-    "Page number, from 1 (400 otherwise).",
-    schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=999_999_999, default=1),
-)
 
 
 CONDITIONAL_GET: Final = [
@@ -179,15 +167,6 @@ IF_MATCH: Final = parameter(
     "The `ETag` the change is based on (a record's, or a list naming it): 412 and nothing "
     "written when the record has changed since. Left out (or `*`): no check.",
 )
-
-
-def limit_parameter(default: int) -> Parameter:
-    return parameter(
-        "limit",
-        "query",
-        f"Items per page, 1 to {MAX_PAGE_SIZE} (400 otherwise).",
-        schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_PAGE_SIZE, default=default),
-    )
 
 
 def header(
@@ -321,8 +300,8 @@ def operation(
     Args:
         errors: the error statuses the operation answers. Added to them: 500 always,
             ``JSON_BODY_ERRORS`` with a ``StrictBody``, 401 where a token is read
-            (``security``), 400 where query values are read (``rest._http.plain_query``
-            refuses operator-like and repeated keys).
+            (``security``), 400 where query parameters are declared (bad values, and
+            ``rest._http.check_query`` refuses operator-like and repeated keys).
         body: the request body, where Litestar cannot document it (no ``StrictBody``).
         parameters: parameters read by hand, or replacing generated ones of the same name.
         headers: headers of the success response.
@@ -344,14 +323,14 @@ def operation(
             statuses = {*errors, *(JSON_BODY_ERRORS if self.request_body and not body else ())}
             if self.security:
                 statuses.add(401)
-            if any(p.param_in == "query" for p in parameters):
-                statuses.add(400)
             if body is not None:
                 self.request_body = body
             given = {
                 (p.name, p.param_in): p for p in self.parameters or () if isinstance(p, Parameter)
             }
             given.update({(p.name, p.param_in): p for p in parameters})
+            if any(where == "query" for _, where in given):
+                statuses.add(400)
             self.parameters = list(given.values()) or None
             # Litestar's generated errors (a 400 for any handler with parameters) have
             # Litestar's body, not the gateway's: only the success response is kept.

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from gateway.http import ActorDep, ServicesDep
 from gateway.models import Product, ProductCreate, ProductUpdate
-from gateway.pagination import page_params
+from gateway.pagination import PageNumber, PageParams, PageSize
 from gateway.record_validators import of_page, of_product
-from rest._http import StrictBody, check_json_body, plain_query
+from rest._http import StrictBody, check_request, query
 from rest.caching import conditional, expected, shared
 from rest.openapi import (
     CONDITIONAL_GET,
     IF_MATCH,
     LOCATION,
     NOT_MODIFIED,
-    PAGE,
     SIGNED_IN,
     VALIDATORS,
-    limit_parameter,
     operation,
-    parameter,
 )
 
 __all__ = ["ProductController"]
@@ -45,43 +42,46 @@ class ProductPage(TypedDict):
 
 
 # --- the OpenAPI document (rest/openapi.py) ---
-_PRODUCT_ID = parameter("product_id", "path", "The product's id.")
+ProductId = Annotated[str, PathParameter(description="The product's id.")]
 _NEW_VALIDATORS = {name: VALIDATORS[name] for name in ("ETag", "Last-Modified")}
-_CATEGORY = parameter("category", "query", "Only products of this category (matched as is).")
 
 
 class ProductController(Controller):
     path = "/api/products"
     tags = ("products",)
-    before_request = staticmethod(check_json_body)
+    before_request = staticmethod(check_request)
 
     @get(
         "/",
         summary="List products",
         operation_class=operation(
-            parameters=[_CATEGORY, PAGE, limit_parameter(DEFAULT_LIMIT), *CONDITIONAL_GET],
+            parameters=CONDITIONAL_GET,
             headers=VALIDATORS,
             others=NOT_MODIFIED,
             errors=(503,),
         ),
     )
     async def list_products(
-        self, request: AnyRequest, services: ServicesDep
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        category: Annotated[
+            str | None, query(description="Only products of this category (matched as is).")
+        ] = None,
+        page: Annotated[int, query(PageNumber)] = 1,
+        limit: Annotated[int, query(PageSize)] = DEFAULT_LIMIT,
     ) -> Response[ProductPage]:
-        query = plain_query(request, "category", "page", "limit")
-        page = await services.products.page(
-            query["category"], page_params(query["page"], query["limit"], DEFAULT_LIMIT)
-        )
+        found = await services.products.page(category, PageParams(page, limit))
         body: ProductPage = {
-            "products": page.items,
+            "products": found.items,
             "pagination": {
-                "page": page.page,
-                "limit": page.limit,
-                "total": page.total,
-                "pages": page.pages,
+                "page": found.page,
+                "limit": found.limit,
+                "total": found.total,
+                "pages": found.pages,
             },
         }
-        validators = of_page(page.items, query["category"], page.page, page.limit, page.total)
+        validators = of_page(found.items, category, found.page, found.limit, found.total)
         return conditional(request, body, validators, shared(request), by_date=False)
 
     @post(
@@ -102,14 +102,14 @@ class ProductController(Controller):
         "/{product_id:str}",
         summary="Read a product",
         operation_class=operation(
-            parameters=[_PRODUCT_ID, *CONDITIONAL_GET],
+            parameters=CONDITIONAL_GET,
             headers=VALIDATORS,
             others=NOT_MODIFIED,
             errors=(404, 503),
         ),
     )
     async def get_product(
-        self, request: AnyRequest, services: ServicesDep, product_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, product_id: ProductId
     ) -> Response[Product]:
         product = await services.products.get(product_id)
         return conditional(request, product, of_product(product), shared(request))
@@ -121,7 +121,7 @@ class ProductController(Controller):
         security=SIGNED_IN,
         dto=StrictBody[ProductUpdate],
         operation_class=operation(
-            parameters=[_PRODUCT_ID, IF_MATCH], headers=_NEW_VALIDATORS, errors=(403, 404, 412, 503)
+            parameters=[IF_MATCH], headers=_NEW_VALIDATORS, errors=(403, 404, 412, 503)
         ),
     )
     async def update_product(
@@ -130,7 +130,7 @@ class ProductController(Controller):
         data: JSONBody[ProductUpdate],
         services: ServicesDep,
         actor: ActorDep,
-        product_id: FromPath[str],
+        product_id: ProductId,
     ) -> Response[Product]:
         product = await services.products.update(actor, product_id, data, expected(request))
         return Response(product, headers=of_product(product).headers())
@@ -140,9 +140,9 @@ class ProductController(Controller):
         summary="Delete a product",
         description="Admins only.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_PRODUCT_ID, IF_MATCH], errors=(403, 404, 412, 503)),
+        operation_class=operation(parameters=[IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_product(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, product_id: ProductId
     ) -> None:
         await services.products.delete(actor, product_id, expected(request))

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
-from gateway.errors import ValidationFailed
 from gateway.http import ActorDep, ServicesDep, client_address
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
-from gateway.pagination import OffsetPage, page_params
+from gateway.pagination import OffsetPage, PageNumber, PageParams, PageSize
 from gateway.record_validators import of_page, of_user
 from gateway.services import Actor, Services
-from rest._http import StrictBody, check_json_body, plain_query
+from rest._http import StrictBody, check_request, query
 from rest.caching import PRIVATE, conditional, expected
 from rest.openapi import (
     CONDITIONAL_GET,
@@ -23,13 +22,10 @@ from rest.openapi import (
     LOCATION,
     NOT_MODIFIED,
     OPTIONAL_TOKEN,
-    PAGE,
     SIGNED_IN,
     VALIDATORS,
     header,
-    limit_parameter,
     operation,
-    parameter,
 )
 
 __all__ = ["UserController"]
@@ -39,8 +35,7 @@ DEFAULT_LIMIT = 20
 
 # --- the OpenAPI document (rest/openapi.py) ---
 _CHANGES = "The fields left out are kept; a new password revokes the user's tokens."
-_USER_ID = parameter("user_id", "path", "The user's id.")
-_LEGACY_ID = parameter("id", "query", "The user's id (400 when missing).", required=True)
+UserId = Annotated[str, PathParameter(description="The user's id.")]
 _PAGE_HEADERS = {
     "X-Total-Count": header(
         "How many users there are.", schema=Schema(type=OpenAPIType.INTEGER, minimum=0)
@@ -61,11 +56,10 @@ def _link_header(path: str, page: OffsetPage[Any]) -> str:
     )
 
 
-def _legacy_id(request: AnyRequest) -> str:
-    user_id = plain_query(request, "id")["id"]
-    if not user_id:
-        raise ValidationFailed("Missing id query parameter", ["id: required"])
-    return user_id
+# The legacy forms' ``?id=``: required, and not empty.
+LegacyId = Annotated[
+    str, query(description="The user's id (400 when missing or empty).", min_length=1, name="id")
+]
 
 
 async def _update(
@@ -79,7 +73,7 @@ async def _update(
 class UserController(Controller):
     path = "/api/users"
     tags = ("users",)
-    before_request = staticmethod(check_json_body)
+    before_request = staticmethod(check_request)
 
     @get(
         "/",
@@ -87,28 +81,30 @@ class UserController(Controller):
         description="Another user's `email` is left out unless the caller is an admin.",
         security=SIGNED_IN,
         operation_class=operation(
-            parameters=[PAGE, limit_parameter(DEFAULT_LIMIT), *CONDITIONAL_GET],
+            parameters=CONDITIONAL_GET,
             headers={**_PAGE_HEADERS, **VALIDATORS},
             others=NOT_MODIFIED,
             errors=(503,),
         ),
     )
     async def list_users(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep
+        self,
+        request: AnyRequest,
+        services: ServicesDep,
+        actor: ActorDep,
+        page: Annotated[int, query(PageNumber)] = 1,
+        limit: Annotated[int, query(PageSize)] = DEFAULT_LIMIT,
     ) -> Response[list[User]]:
-        query = plain_query(request, "page", "limit")
-        page = await services.users.page(
-            actor, page_params(query["page"], query["limit"], DEFAULT_LIMIT)
-        )
-        validators = of_page(page.items, page.page, page.limit, page.total)
+        found = await services.users.page(actor, PageParams(page, limit))
+        validators = of_page(found.items, found.page, found.limit, found.total)
         return conditional(
             request,
-            page.items,
+            found.items,
             validators,
             PRIVATE,
             headers={
-                "X-Total-Count": str(page.total),
-                "Link": _link_header(request.url.path, page),
+                "X-Total-Count": str(found.total),
+                "Link": _link_header(request.url.path, found),
             },
             by_date=False,
         )
@@ -138,7 +134,7 @@ class UserController(Controller):
         security=SIGNED_IN,
         dto=StrictBody[UserUpdate],
         operation_class=operation(
-            parameters=[_LEGACY_ID, IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
+            parameters=[IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
         ),
     )
     async def update_user_legacy(
@@ -147,20 +143,21 @@ class UserController(Controller):
         data: JSONBody[UserUpdate],
         services: ServicesDep,
         actor: ActorDep,
+        user_id: LegacyId,
     ) -> Response[User]:
-        return await _update(request, data, services, actor, _legacy_id(request))
+        return await _update(request, data, services, actor, user_id)
 
     @delete(
         "/",
         summary="Delete a user (legacy form)",
         description="`DELETE /api/users/{user_id}`, with the id in the query string.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_LEGACY_ID, IF_MATCH], errors=(403, 404, 412, 503)),
+        operation_class=operation(parameters=[IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_user_legacy(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: LegacyId
     ) -> None:
-        await services.users.delete(actor, _legacy_id(request), expected(request))
+        await services.users.delete(actor, user_id, expected(request))
 
     @get(
         "/{user_id:str}",
@@ -168,14 +165,14 @@ class UserController(Controller):
         description="The user with their newest posts (at most 100) and their profile.",
         security=SIGNED_IN,
         operation_class=operation(
-            parameters=[_USER_ID, *CONDITIONAL_GET],
+            parameters=CONDITIONAL_GET,
             headers=VALIDATORS,
             others=NOT_MODIFIED,
             errors=(404, 503),
         ),
     )
     async def get_user(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: UserId
     ) -> Response[UserDetail]:
         user, validators = await services.users.detail(actor, user_id)
         return conditional(request, user, validators, PRIVATE)
@@ -187,7 +184,7 @@ class UserController(Controller):
         security=SIGNED_IN,
         dto=StrictBody[UserUpdate],
         operation_class=operation(
-            parameters=[_USER_ID, IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
+            parameters=[IF_MATCH], headers=VALIDATORS, errors=(403, 404, 409, 412, 503)
         ),
     )
     async def update_user(
@@ -196,7 +193,7 @@ class UserController(Controller):
         data: JSONBody[UserUpdate],
         services: ServicesDep,
         actor: ActorDep,
-        user_id: FromPath[str],
+        user_id: UserId,
     ) -> Response[User]:
         return await _update(request, data, services, actor, user_id)
 
@@ -205,9 +202,9 @@ class UserController(Controller):
         summary="Delete a user",
         description="Also removes their posts and profile. Users delete themselves; admins anyone.",
         security=SIGNED_IN,
-        operation_class=operation(parameters=[_USER_ID, IF_MATCH], errors=(403, 404, 412, 503)),
+        operation_class=operation(parameters=[IF_MATCH], errors=(403, 404, 412, 503)),
     )
     async def delete_user(
-        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: FromPath[str]
+        self, request: AnyRequest, services: ServicesDep, actor: ActorDep, user_id: UserId
     ) -> None:
         await services.users.delete(actor, user_id, expected(request))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
+import msgspec
 import pytest
 from bson import ObjectId
 
 from gateway.db import find_page, utcnow
 from gateway.errors import ValidationFailed
 from gateway.models import ProductCreate
-from gateway.pagination import CursorArgs, page_params
+from gateway.pagination import CursorArgs, PageNumber, PageParams, PageSize
 from gateway.services import Services
 from tests.conftest import OPERATOR
 
@@ -125,20 +126,21 @@ async def test_cursor_arguments_are_bounded(core, args):
 
 async def test_offset_pages(core):
     await _products(core)
-    page = await core.products.page(None, page_params("2", "4", 10))
+    page = await core.products.page(None, PageParams(2, 4))
     assert (page.page, page.limit, page.total, page.pages) == (2, 4, len(PRICES), 3)
     assert len(page.items) == 4
-    first = await core.products.page(None, page_params("1", "4", 10))
+    first = await core.products.page(None, PageParams(1, 4))
     assert not {p.id for p in first.items} & {p.id for p in page.items}
 
 
 @pytest.mark.parametrize(
-    ("page", "limit"),
-    [("0", "10"), ("1", "0"), ("1", "101"), ("x", "1"), ("1", "-3"), ("1.5", "2")],
+    ("rule", "value"),
+    [(PageNumber, 0), (PageNumber, 1_000_000_000), (PageSize, 0), (PageSize, 101), (PageSize, -3)],
 )
-def test_bad_paging_values(page, limit):
-    with pytest.raises(ValidationFailed):
-        page_params(page, limit, 10)
+def test_bad_paging_values(rule, value):
+    """The bounds REST's ``?page=`` and ``?limit=`` are declared with (tests/rest: as sent)."""
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(value, rule)
 
 
 @pytest.mark.parametrize("field", ["createdAt", "price", "name"])
