@@ -132,6 +132,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     header_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
     # Serving processes on the one port.
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # Seconds a list's total (count) may be kept between writes (gateway/totals.py);
+    # 0: counted on every request. Kept only while other writers' changes are heard.
+    totals_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
 
     @property
     def is_development(self) -> bool:

@@ -16,7 +16,7 @@ import functools
 import hmac
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -27,6 +27,7 @@ from bson.codec_options import CodecOptions
 
 from gateway.db import Collection, Document, aggregate, count, find_page
 from gateway.errors import ValidationFailed
+from gateway.totals import TotalsCache
 
 __all__ = [
     "MAX_CURSOR_LENGTH",
@@ -84,17 +85,26 @@ class OffsetPage(Generic[T]):
         return math.ceil(self.total / self.limit)
 
 
+def _total(collection: Collection, query: Document, totals: TotalsCache | None) -> Awaitable[int]:
+    """The number of documents matching ``query``, from ``totals`` (one per collection) if given."""
+    if totals is None:
+        return count(collection, query)
+    return totals.total(bson.encode(query), lambda: count(collection, query))
+
+
 async def offset_page(
     collection: Collection,
     query: Document,
     sort: list[tuple[str, int]],
     params: PageParams,
     convert: Convert[T],
+    totals: TotalsCache | None = None,
 ) -> OffsetPage[T]:
-    """One page by offset; the page and the total are fetched concurrently."""
+    """One page by offset; the page and the total (kept in ``totals``, if given) are
+    fetched concurrently."""
     docs, total = await asyncio.gather(
         find_page(collection, query, sort, params.limit, skip=params.offset),
-        count(collection, query),
+        _total(collection, query, totals),
     )
     return OffsetPage([convert(d) for d in docs], total, params.page, params.limit)
 
@@ -326,8 +336,10 @@ async def cursor_page(
     cursors: CursorCodec,
     *,
     with_total: bool = True,
+    totals: TotalsCache | None = None,
 ) -> CursorPage[T]:
-    """One Relay page by keyset, and (``with_total``) the total count, fetched concurrently.
+    """One Relay page by keyset, and (``with_total``) the total count, fetched concurrently
+    (the total kept in ``totals``, if given).
 
     Raises:
         ValidationFailed: bad arguments or cursors.
@@ -344,7 +356,7 @@ async def cursor_page(
     start, end = (before, after) if backward else (after, before)
     fetch = _fetch_from(collection, query, sort, start, order, size + 1)
     if with_total:
-        docs, total = await asyncio.gather(fetch, count(collection, query))
+        docs, total = await asyncio.gather(fetch, _total(collection, query, totals))
     else:
         docs, total = await fetch, None
     if end is not None:

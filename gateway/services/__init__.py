@@ -20,6 +20,7 @@ from gateway.services.products import ProductService
 from gateway.services.profiles import ProfileService
 from gateway.services.seed import SeedService
 from gateway.services.users import UserService
+from gateway.totals import TotalsCache
 
 __all__ = [
     "Actor",
@@ -58,6 +59,8 @@ class Services:
     ) -> Services:
         """Raises: ValueError: ``settings`` carry no JWT secret (see ``with_jwt_secret``)."""
         cursors = CursorCodec(settings.jwt_secret)
+        # Off until a source of other writers' changes is trusted (TotalsCache.trust).
+        product_totals = TotalsCache(settings.totals_cache_seconds)
         limits = Limits(limiter, Rules.from_settings(settings))
         posts = PostService(db)
         profiles = ProfileService(db)
@@ -66,7 +69,7 @@ class Services:
             users=users,
             posts=posts,
             profiles=profiles,
-            products=ProductService(db, cursors),
+            products=ProductService(db, cursors, product_totals),
             files=FileService(
                 FileStore(db, purge_grace_ms=int(settings.deleted_file_grace * 1000)),
                 max_file_bytes=settings.max_file_bytes,
@@ -76,5 +79,5 @@ class Services:
             auth=AuthService(users, passwords, Tokens(settings), limits),
             limits=limits,
             health=HealthService(db, settings.mongo_timeout_ms / 1000),
-            seed=SeedService(db, passwords),
+            seed=SeedService(db, passwords, product_totals),
         )

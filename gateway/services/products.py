@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Literal
 
 from msgspec import UNSET
@@ -24,6 +25,7 @@ from gateway.pagination import (
 )
 from gateway.services.policy import Actor, require_admin
 from gateway.services.versions import Expected, refusal, version_filter
+from gateway.totals import TotalsCache
 
 __all__ = ["PRODUCT_NOT_FOUND", "ProductService", "SortField"]
 
@@ -52,18 +54,25 @@ def to_product(doc: dict[str, Any]) -> Product:
 
 
 def _filter(category: str | None) -> dict[str, Any]:
-    # The category is always a plain string here, so it matches literally.
+    # The category is always a plain string here, so it matches literally. Totals are
+    # kept per filter (``totals``): a write that changes what a filter matches forgets them.
     return {"category": category} if category else {}
 
 
 class ProductService:
-    def __init__(self, db: Database, cursors: CursorCodec) -> None:
+    def __init__(self, db: Database, cursors: CursorCodec, totals: TotalsCache) -> None:
         self._products = db[products.COLLECTION]
         self._cursors = cursors
+        self._totals = totals
+
+    @property
+    def totals(self) -> TotalsCache:
+        """The kept totals of product lists: to trust a change feed and invalidate on its events."""
+        return self._totals
 
     async def page(self, category: str | None, params: PageParams) -> OffsetPage[Product]:
         return await offset_page(
-            self._products, _filter(category), [("_id", 1)], params, to_product
+            self._products, _filter(category), [("_id", 1)], params, to_product, self._totals
         )
 
     async def connection(
@@ -86,6 +95,7 @@ class ProductService:
             to_product,
             self._cursors,
             with_total=with_total,
+            totals=self._totals,
         )
 
     async def get(self, product_id: str) -> Product:
@@ -105,7 +115,8 @@ class ProductService:
             description=data.description,
             created_at=utcnow(),
         )
-        doc["_id"] = (await self._products.insert_one(doc)).inserted_id
+        with self._totals.writing():
+            doc["_id"] = (await self._products.insert_one(doc)).inserted_id
         return to_product(doc)
 
     async def update(
@@ -128,9 +139,11 @@ class ProductService:
             if getattr(data, field) is not UNSET
         }
         if changes:
-            doc = await self._products.find_one_and_update(
-                query, stamped({"$set": changes}), return_document=ReturnDocument.AFTER
-            )
+            # Only the category decides what a filter matches; other changes keep the totals.
+            with self._totals.writing() if "category" in changes else contextlib.nullcontext():
+                doc = await self._products.find_one_and_update(
+                    query, stamped({"$set": changes}), return_document=ReturnDocument.AFTER
+                )
         else:
             doc = await self._products.find_one(query)
         if doc is None:
@@ -144,6 +157,7 @@ class ProductService:
         """
         require_admin(actor)
         by_id = id_filter(product_id, "Product")
-        result = await self._products.delete_one({**by_id, **version_filter(expected)})
+        with self._totals.writing():
+            result = await self._products.delete_one({**by_id, **version_filter(expected)})
         if result.deleted_count == 0:
             raise await refusal(self._products, by_id, expected, PRODUCT_NOT_FOUND)

@@ -17,6 +17,7 @@ from gateway.documents.profiles import COLLECTION as PROFILES
 from gateway.documents.profiles import USER_ID, new_profile
 from gateway.documents.users import COLLECTION as USERS
 from gateway.documents.users import new_user
+from gateway.totals import TotalsCache
 
 __all__ = ["DEMO_PASSWORD", "SeedCount", "SeedService", "demo_email"]
 
@@ -46,9 +47,10 @@ def demo_email(n: int) -> str:
 
 
 class SeedService:
-    def __init__(self, db: Database, passwords: Passwords) -> None:
+    def __init__(self, db: Database, passwords: Passwords, product_totals: TotalsCache) -> None:
         self._db = db
         self._passwords = passwords
+        self._product_totals = product_totals
 
     async def seed(
         self,
@@ -120,24 +122,25 @@ class SeedService:
                 progress,
             )
         )
-        counts.append(
-            await self._add_missing(
-                self._db[PRODUCTS],
-                "name",
-                [
-                    new_product(
-                        name=f"Demo product {i}",
-                        category=CATEGORIES[i % categories],
-                        price=round(1 + (i * 7919 % 10_000) / 100, 2),
-                        description=f"Demo product number {i}.",
-                        created_at=now - timedelta(milliseconds=products - i),
-                        updated_at=now,
-                    )
-                    for i in range(1, products + 1)
-                ],
-                progress,
+        with self._product_totals.writing():  # product lists count the new ones at once
+            counts.append(
+                await self._add_missing(
+                    self._db[PRODUCTS],
+                    "name",
+                    [
+                        new_product(
+                            name=f"Demo product {i}",
+                            category=CATEGORIES[i % categories],
+                            price=round(1 + (i * 7919 % 10_000) / 100, 2),
+                            description=f"Demo product number {i}.",
+                            created_at=now - timedelta(milliseconds=products - i),
+                            updated_at=now,
+                        )
+                        for i in range(1, products + 1)
+                    ],
+                    progress,
+                )
             )
-        )
         return counts
 
     async def _add_missing(

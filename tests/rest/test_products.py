@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
+
+from gateway.db import utcnow
+from gateway.documents.products import new_product
+from tests.conftest import listened_app
+from tests.graphql.support import data
+from tests.graphql.test_batching import CommandRecorder
 
 PRODUCT = {"name": "Lamp", "category": "home", "price": 19.5, "description": "Bright"}
 
@@ -155,3 +162,79 @@ async def test_operator_like_values_are_literal(client, admin):
 async def test_non_ascii_digits_are_400(client, query):
     response = await client.get(f"/api/products?{query}")
     assert response.status_code == 400
+
+
+# --- totals kept between requests (gateway/totals.py) ---
+
+TOTALS = "query($c: String) { products(first: 1, category: $c) { totalCount } }"
+
+
+def _trusted() -> bool:
+    return True
+
+
+async def _totals(client) -> tuple[int, ...]:
+    """Totals of all products, of category a and of b, by REST and by GraphQL (all must agree)."""
+    found = []
+    for category in (None, "a", "b"):
+        query = "" if category is None else f"&category={category}"
+        rest = (await client.get(f"/api/products?limit=1{query}")).json()["pagination"]["total"]
+        graphql = (await data(client, TOTALS, {"c": category}))["products"]["totalCount"]
+        assert rest == graphql
+        found.append(rest)
+    return tuple(found)
+
+
+async def test_totals_are_exact_after_every_write_through_either_door(client, services, admin):
+    services.products.totals.trust(_trusted)
+    assert await _totals(client) == (0, 0, 0)
+    first = await _create(client, admin, category="a")
+    assert await _totals(client) == (1, 1, 0)
+    create = "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }"
+    i = {"name": "Mug", "category": "a", "price": 3}
+    second = (await data(client, create, {"i": i}, admin["headers"]))["createProduct"]
+    assert await _totals(client) == (2, 2, 0)
+    path = f"/api/products/{first['id']}"
+    response = await client.put(path, json={"category": "b"}, headers=admin["headers"])
+    assert response.status_code == 200
+    assert await _totals(client) == (2, 1, 1)
+    update = (
+        "mutation($id: ID!, $i: UpdateProductInput!) { updateProduct(id: $id, input: $i) { id } }"
+    )
+    await data(client, update, {"id": second["id"], "i": {"category": "b"}}, admin["headers"])
+    assert await _totals(client) == (2, 0, 2)
+    assert (await client.delete(path, headers=admin["headers"])).status_code == 204
+    assert await _totals(client) == (1, 0, 1)
+    delete = "mutation($id: ID!) { deleteProduct(id: $id) }"
+    await data(client, delete, {"id": second["id"]}, admin["headers"])
+    assert await _totals(client) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("ttl", "trusted", "commands"),
+    [(5.0, True, 1), (5.0, False, 2), (0.0, True, 2)],
+)
+async def test_a_kept_total_leaves_one_command_per_page(
+    settings, mongo_uri, db, ttl, trusted, commands
+):
+    """Kept, a total costs no command; untrusted (no change feed) or with a TTL of 0,
+    every page counts."""
+    recorder = CommandRecorder()
+    settings = msgspec.structs.replace(settings, totals_cache_seconds=ttl)
+    async with listened_app(settings, mongo_uri, recorder) as (app, http):
+        now = utcnow()
+        await db["products"].insert_many(
+            [new_product(name=f"P{i}", category="a", price=1, description=None, created_at=now)
+             for i in range(15)]
+        )  # fmt: skip
+        if trusted:  # after the direct writes, which only a change feed would report
+            app.state.services.products.totals.trust(_trusted)
+        for _ in range(2):
+            recorder.commands.clear()
+            body = (await http.get("/api/products?page=2&limit=10")).json()
+            assert body["pagination"]["total"] == 15
+            assert len(body["products"]) == 5
+        # The page (an aggregation, as it skips), and the count unless it is kept.
+        assert [name for name, collection in recorder.commands if collection == "products"] == [
+            "aggregate"
+        ] * commands
