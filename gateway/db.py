@@ -320,8 +320,12 @@ async def _ensure_indexes(db: Database) -> None:
         [IndexModel([(field, ASCENDING), *tiebreak]) for field in ("createdMs", "price", "name")]
         + [IndexModel([("category", ASCENDING), ("createdMs", ASCENDING), *tiebreak])]
     )
+    # An author's newest posts (``PostService.newest_by_author``) in the order of their
+    # sort, tie-breaker included, so that a real MongoDB reads them off the index
+    # without sorting them in memory.
+    newest_first = [("_id", DESCENDING)] if tiebreak else []
     await db["posts"].create_indexes(
-        [IndexModel([("authorId", ASCENDING), ("createdAt", DESCENDING)])]
+        [IndexModel([("authorId", ASCENDING), ("createdAt", DESCENDING), *newest_first])]
     )
     await db["profiles"].create_indexes([IndexModel([("userId", ASCENDING)], unique=True)])
     await db["fs.files"].create_indexes(
