@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
-from gateway.change_feed_items import Change, ChangeKind, Converter, Gap, Item
+from gateway.change_feed_items import Change, ChangeKind, Converter, Gap, Item, ProductFilter
 from gateway.change_feed_streams import ChangeReader, StreamFollower
 from gateway.config import Settings
 from gateway.db import Database
@@ -35,6 +35,7 @@ __all__ = [
     "ChangeKind",
     "Gap",
     "Item",
+    "ProductFilter",
     "SlowConsumer",
     "Subscription",
 ]
