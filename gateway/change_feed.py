@@ -266,7 +266,9 @@ class ChangeFeed:
             return
         for name, converter in self._sources.items():
             reader = ChangeReader(self._db[name], converter, self._publish, self._lost)
-            follower = StreamFollower(reader, self._settings.live_poll_interval)
+            follower = StreamFollower(
+                reader, self._settings.live_poll_interval, self._settings.mongo_timeout_ms
+            )
             self._followers.append(follower)
             self._tasks.append(asyncio.create_task(follower.run(), name=f"live-{name}"))
 
