@@ -135,6 +135,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Seconds a list's total (count) may be kept between writes (gateway/totals.py);
     # 0: counted on every request. Kept only while other writers' changes are heard.
     totals_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
+    # Live data (README "Live data"): change streams opened at start, one per watched
+    # collection, shared by the REST event stream and GraphQL subscriptions.
+    live_data: bool = True
+    # Seconds between polls of a change stream after an empty answer (the embedded
+    # database answers at once; MongoDB waits up to a second on the server first).
+    live_poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.05
+    # Changes kept per process for clients resuming with Last-Event-ID.
+    live_history: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1000
+    # Changes a subscriber may leave unread before it is dropped as too slow.
+    live_queue_size: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
+    # Seconds between heartbeats on an idle event stream.
+    live_heartbeat: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 15.0
+    # Open subscriptions per client address (REST event streams and GraphQL together).
+    live_max_per_client: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
 
     @property
     def is_development(self) -> bool:

@@ -183,6 +183,7 @@ def test_the_document_declares_the_query_parameters_with_the_core_rules() -> Non
     }
     assert {key: set(names) for key, names in found.items()} == {
         ("GET", "/api/products"): {"category", "page", "limit"},
+        ("GET", "/api/products/events"): {"category", "id"},
         ("GET", "/api/users"): {"page", "limit"},
         ("PUT", "/api/users"): {"id"},
         ("DELETE", "/api/users"): {"id"},
