@@ -4,14 +4,18 @@ app served by uvicorn, fed by the database's change streams."""
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
+from websockets.exceptions import InvalidStatus
 
 from gateway.config import Settings
+from gateway.documents.posts import new_post
 from gateway.services import Services
 from tests.conftest import make_user
 from tests.graphql.subscription_clients import (
@@ -188,3 +192,148 @@ async def test_a_bad_token_is_refused(settings: Settings, mongo: AsyncMongoClien
             assert message["type"] == "error"
             assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert app.state.services.feed.subscriber_count == 0
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_subscription_over_the_maximum_cost_is_refused_before_subscribing(
+    settings: Settings, mongo: AsyncMongoClient[Any]
+) -> None:
+    async with live(live_settings(settings, graphql_max_cost=3), mongo) as (app, host):
+        async with ws_subscribe(host, PRODUCTS) as ws:
+            message = await ws.receive()
+            assert message["type"] == "error", message
+            assert "cost" in message["payload"][0]["message"]
+            assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        async with sse_events(host, PRODUCTS) as sse:
+            assert sse.response.headers["content-type"].startswith("application/json")
+            body = json.loads(await sse.response.aread())
+            assert "cost" in body["errors"][0]["message"]
+        assert app.state.services.feed.subscriber_count == 0
+
+
+@pytest.mark.usefixtures("db")
+async def test_subscriptions_take_their_cost_from_the_rate_limit(
+    settings: Settings, mongo: AsyncMongoClient[Any]
+) -> None:
+    # PRODUCTS costs 3 points: one subscribe fits in 4, a second does not.
+    async with live(live_settings(settings, rate_graphql_ip="4/60"), mongo) as (app, host):
+        async with ws_subscribe(host, PRODUCTS) as ws:
+            await ws.subscribe("2", PRODUCTS)
+            message = await ws.receive()
+            assert (message["id"], message["type"]) == ("2", "error"), message
+            assert message["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        async with sse_events(host, PRODUCTS) as sse:
+            assert sse.response.status_code == 429
+
+
+@pytest.mark.usefixtures("db")
+async def test_subscriptions_are_capped_per_connection_and_per_address(
+    settings: Settings, mongo: AsyncMongoClient[Any]
+) -> None:
+    capped = live_settings(
+        settings, graphql_max_subscriptions_per_connection=1, live_max_per_client=2
+    )
+    async with live(capped, mongo) as (app, host):
+        feed = app.state.services.feed
+        async with ws_subscribe(host, PRODUCTS) as ws:
+            await ws.subscribe("2", PRODUCTS)
+            message = await ws.receive()
+            assert (message["id"], message["type"]) == ("2", "error"), message
+            assert message["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+            assert feed.subscriber_count == 1
+            # The address's second subscription (SSE) fits; its third (WebSocket) does not.
+            async with sse_events(host, PRODUCTS) as sse, ws_subscribe(host, PRODUCTS) as third:
+                assert sse.response.status_code == 200
+                message = await third.receive()
+                assert message["type"] == "error", message
+                assert message["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+                assert feed.subscriber_count == 2
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_slow_consumer_is_closed(settings: Settings, mongo: AsyncMongoClient[Any]) -> None:
+    # One event unread at most, and events dearer to resolve (two reads each) than to
+    # publish (one): a burst of posts leaves the subscribers behind.
+    async with live(live_settings(settings, live_queue_size=1), mongo) as (app, host):
+        alice = await make_user(app.state.services, name="Alice")
+        posts = mongo[settings.db_name]["posts"]
+        token = alice["token"]
+        async with (
+            ws_subscribe(host, MY_POSTS, token=token) as ws,
+            sse_events(host, MY_POSTS, token=token) as sse,
+        ):
+            now = datetime.now(UTC)
+            burst = [
+                new_post(author_id=alice["id"], title=f"p{n}", content="c", created_at=now)
+                for n in range(100)
+            ]
+            await posts.insert_many(burst)
+            assert await ws.closed() == (1013, "Slow consumer: too many events unread")
+            while (event := await sse.event())[0] == "next" and "errors" not in event[1]:
+                pass
+            assert event[1]["errors"][0]["extensions"]["code"] == "SLOW_CONSUMER"
+            assert (await sse.event())[0] == "complete"
+        await asyncio.sleep(0.1)
+        assert app.state.services.feed.subscriber_count == 0
+
+
+async def test_the_websocket_checks_the_origin_and_the_subprotocol(
+    settings: Settings, mongo: AsyncMongoClient[Any], db: Any
+) -> None:
+    allowed = live_settings(settings, cors_origins=("https://app.example",))
+    async with live(allowed, mongo) as (app, host):
+        with pytest.raises(InvalidStatus) as refused:
+            async with ws_connect(host, headers={"Origin": "https://evil.example"}):
+                pass
+        assert refused.value.response.status_code == 403
+        async with ws_connect(host, headers={"Origin": "https://app.example"}) as ws:
+            assert await ws.init() == {"type": "connection_ack"}
+        # The legacy graphql-ws protocol is not spoken.
+        async with ws_connect(host, subprotocol="graphql-ws") as ws:
+            assert await ws.closed() == (4406, "Subprotocol not acceptable")
+
+
+async def test_keepalives_and_the_connection_init_timeout(
+    settings: Settings, mongo: AsyncMongoClient[Any], db: Any
+) -> None:
+    quick = live_settings(settings, live_heartbeat=0.1, graphql_connection_init_timeout=0.3)
+    async with live(quick, mongo) as (app, host):
+        async with ws_connect(host) as ws:
+            assert await ws.closed() == (4408, "Connection initialisation timeout")
+        async with ws_connect(host) as ws:
+            assert await ws.init() == {"type": "connection_ack"}
+            raw = await asyncio.wait_for(ws.connection.recv(), 5)
+            assert json.loads(raw) == {"type": "ping"}
+        async with sse_events(host, PRODUCTS) as sse:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(sse.event(), 0.5)
+            assert ": ping" in sse.comments
+
+
+async def test_queries_sent_for_an_event_stream_are_answered_as_usual(
+    served: tuple[Services, str],
+) -> None:
+    _, host = served
+    async with sse_events(host, "{ hello }") as answer:
+        assert answer.response.status_code == 200
+        assert answer.response.headers["content-type"].startswith("application/json")
+        assert json.loads(await answer.response.aread())["data"] == {
+            "hello": "Hello from the gateway"
+        }
+    async with httpx.AsyncClient(base_url=f"http://{host}", timeout=10) as http:
+        plain = await http.post("/graphql", json={"query": PRODUCTS})
+        assert "errors" in plain.json(), plain.text
+
+
+async def test_lost_history_is_told_as_a_resync_error(served: tuple[Services, str]) -> None:
+    services, host = served
+    async with ws_subscribe(host, PRODUCTS) as ws:
+        # What the feed does when a stream cannot resume or is invalidated (its own tests
+        # make those happen): the subscribers get a Gap.
+        services.feed._lost("products", "the products collection was dropped or renamed")
+        message = await ws.receive()
+        assert message["type"] == "next"
+        assert message["payload"]["data"] is None
+        [error] = message["payload"]["errors"]
+        assert error["extensions"]["code"] == "RESYNC"
+        assert "dropped" in error["message"]
