@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -216,7 +216,7 @@ async def test_subscriptions_take_their_cost_from_the_rate_limit(
     settings: Settings, mongo: AsyncMongoClient[Any]
 ) -> None:
     # PRODUCTS costs 3 points: one subscribe fits in 4, a second does not.
-    async with live(live_settings(settings, rate_graphql_ip="4/60"), mongo) as (app, host):
+    async with live(live_settings(settings, rate_graphql_ip="4/60"), mongo) as (_app, host):
         async with ws_subscribe(host, PRODUCTS) as ws:
             await ws.subscribe("2", PRODUCTS)
             message = await ws.receive()
@@ -281,7 +281,7 @@ async def test_the_websocket_checks_the_origin_and_the_subprotocol(
     settings: Settings, mongo: AsyncMongoClient[Any], db: Any
 ) -> None:
     allowed = live_settings(settings, cors_origins=("https://app.example",))
-    async with live(allowed, mongo) as (app, host):
+    async with live(allowed, mongo) as (_app, host):
         with pytest.raises(InvalidStatus) as refused:
             async with ws_connect(host, headers={"Origin": "https://evil.example"}):
                 pass
@@ -297,7 +297,7 @@ async def test_keepalives_and_the_connection_init_timeout(
     settings: Settings, mongo: AsyncMongoClient[Any], db: Any
 ) -> None:
     quick = live_settings(settings, live_heartbeat=0.1, graphql_connection_init_timeout=0.3)
-    async with live(quick, mongo) as (app, host):
+    async with live(quick, mongo) as (_app, host):
         async with ws_connect(host) as ws:
             assert await ws.closed() == (4408, "Connection initialisation timeout")
         async with ws_connect(host) as ws:
