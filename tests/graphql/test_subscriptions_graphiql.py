@@ -4,13 +4,12 @@ against the real app (as ``test_graphiql_browser`` runs queries)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Route, async_playwright
+from playwright.async_api import async_playwright
 from pymongo import AsyncMongoClient
 
 from gateway.config import Settings
@@ -19,8 +18,8 @@ from tests.graphql.subscription_clients import live_settings
 from tests.graphql.test_graphiql_browser import (
     _QUERY_EDITOR,
     CHROMIUM,
-    CHROMIUM_ARGS,
     TIMEOUT_S,
+    offline_page,
     real_app,
     replace_query,
     result_containing,
@@ -43,54 +42,36 @@ async def until(condition: Callable[[], bool]) -> None:
 async def test_graphiql_runs_a_subscription_offline(
     settings: Settings, mongo: AsyncMongoClient[Any], db: Any
 ) -> None:
-    if not CHROMIUM.exists():  # noqa: ASYNC240 (one stat, before anything runs)
+    if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium, or `make test`)")
     app = real_app(live_settings(settings))
-    async with serving(app) as base_url, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=TIMEOUT_S * 1000
-        )
-        try:
-            context = await browser.new_context(viewport={"width": 1280, "height": 800})
-            context.set_default_timeout(TIMEOUT_S * 1000)
-            own = urlsplit(base_url)
-            refused: list[str] = []
+    async with (
+        serving(app) as base_url,
+        async_playwright() as playwright,
+        offline_page(playwright, base_url) as browsing,
+    ):
+        page = browsing.page
+        await page.goto(f"{base_url}/graphql")
+        await page.wait_for_selector(_QUERY_EDITOR)
 
-            async def only_loopback(route: Route) -> None:
-                url = urlsplit(route.request.url)
-                if (url.scheme, url.netloc) == (own.scheme, own.netloc):
-                    await route.continue_()
-                else:
-                    refused.append(route.request.url)
-                    await route.abort("blockedbyclient")
+        feed = app.state.services.feed
+        await replace_query(page, SUBSCRIPTION)
+        await page.click(".graphiql-execute-button")
+        await until(lambda: feed.subscriber_count == 1)
 
-            await context.route("**/*", only_loopback)
-            page = await context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(f"{base_url}/graphql")
-            await page.wait_for_selector(_QUERY_EDITOR)
+        # A product written by another program, straight into the database.
+        kettle = new_product(
+            name="Kettle", category="kitchen", price=30.0, description=None,
+            created_at=datetime.now(UTC),
+        )  # fmt: skip
+        await mongo[settings.db_name]["products"].insert_one(kettle)
+        shown = await result_containing(page, '"Kettle"')
+        assert shown["data"] == {
+            "productChanged": {"type": "CREATED", "product": {"name": "Kettle"}}
+        }
 
-            feed = app.state.services.feed
-            await replace_query(page, SUBSCRIPTION)
-            await page.click(".graphiql-execute-button")
-            await until(lambda: feed.subscriber_count == 1)
-
-            # A product written by another program, straight into the database.
-            kettle = new_product(
-                name="Kettle", category="kitchen", price=30.0, description=None,
-                created_at=datetime.now(UTC),
-            )  # fmt: skip
-            await mongo[settings.db_name]["products"].insert_one(kettle)
-            shown = await result_containing(page, '"Kettle"')
-            assert shown["data"] == {
-                "productChanged": {"type": "CREATED", "product": {"name": "Kettle"}}
-            }
-
-            # Stopping the run (the same button) ends the stream: the server lets go.
-            await page.click(".graphiql-execute-button")
-            await until(lambda: feed.subscriber_count == 0)
-            assert refused == [], "GraphiQL tried to reach beyond the gateway"
-            assert errors == []
-        finally:
-            await browser.close()
+        # Stopping the run (the same button) ends the stream: the server lets go.
+        await page.click(".graphiql-execute-button")
+        await until(lambda: feed.subscriber_count == 0)
+        assert browsing.refused == [], "GraphiQL tried to reach beyond the gateway"
+        assert browsing.errors == []
