@@ -132,7 +132,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     header_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
     # Serving processes on the one port.
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
-    # GraphQL subscriptions (README "Live data"): subscriptions one WebSocket may hold.
+    # GraphQL subscriptions (README "Subscriptions"): subscriptions one WebSocket may hold.
     graphql_max_subscriptions_per_connection: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
     # Seconds a WebSocket has to send connection_init after opening (closed 4408 past it).
     graphql_connection_init_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0

@@ -337,3 +337,39 @@ async def test_lost_history_is_told_as_a_resync_error(served: tuple[Services, st
         [error] = message["payload"]["errors"]
         assert error["extensions"]["code"] == "RESYNC"
         assert "dropped" in error["message"]
+
+
+async def test_product_subscriptions_filter_by_category_and_id(
+    served: tuple[Services, str],
+) -> None:
+    services, host = served
+    admin = await make_user(services, role="admin", name="Admin")
+    by_category = 'subscription { productChanged(category: "home") { type product { name } } }'
+    by_id = "subscription($id: ID) { productChanged(id: $id) { type id } }"
+    async with httpx.AsyncClient(base_url=f"http://{host}", timeout=10) as http:
+
+        async def create(name: str, category: str) -> str:
+            body = {"name": name, "category": category, "price": 1}
+            created = await http.post("/api/products", json=body, headers=admin["headers"])
+            assert created.status_code == 201, created.text
+            product_id: str = created.json()["id"]
+            return product_id
+
+        rake = await create("Rake", "garden")
+        async with (
+            ws_subscribe(host, by_category) as home,
+            ws_subscribe(host, by_id, {"id": rake}) as one,
+        ):
+            await create("Hoe", "garden")
+            await create("Lamp", "home")
+            deleted = await http.delete(f"/api/products/{rake}", headers=admin["headers"])
+            assert deleted.status_code == 204, deleted.text
+
+            changes = [(await home.receive())["payload"]["data"]["productChanged"] for _ in "ab"]
+            # A deleted product has no category left: its deletion reaches every subscriber.
+            assert changes == [
+                {"type": "CREATED", "product": {"name": "Lamp"}},
+                {"type": "DELETED", "product": None},
+            ]
+            message = await one.receive()
+            assert message["payload"]["data"]["productChanged"] == {"type": "DELETED", "id": rake}
