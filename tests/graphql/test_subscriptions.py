@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from gateway.config import Settings
 from gateway.documents.posts import new_post
+from gateway.documents.products import new_product
 from gateway.services import Services
 from tests.conftest import make_user
 from tests.graphql.subscription_clients import (
@@ -215,7 +217,8 @@ async def test_a_subscription_over_the_maximum_cost_is_refused_before_subscribin
 async def test_subscriptions_take_their_cost_from_the_rate_limit(
     settings: Settings, mongo: AsyncMongoClient[Any]
 ) -> None:
-    # PRODUCTS costs 3 points: one subscribe fits in 4, a second does not.
+    # PRODUCTS costs 8 points: the first subscribe takes 1 and then 7 (counted, never
+    # refused, as for queries); the next one is refused.
     async with live(live_settings(settings, rate_graphql_ip="4/60"), mongo) as (_app, host):
         async with ws_subscribe(host, PRODUCTS) as ws:
             await ws.subscribe("2", PRODUCTS)
@@ -373,3 +376,32 @@ async def test_product_subscriptions_filter_by_category_and_id(
             ]
             message = await one.receive()
             assert message["payload"]["data"]["productChanged"] == {"type": "DELETED", "id": rake}
+
+
+async def test_production_serves_subscriptions_with_its_switches_unchanged(
+    settings: Settings, mongo: AsyncMongoClient[Any], db: Any
+) -> None:
+    production = live_settings(settings, env="production")
+    async with (
+        live(production, mongo) as (_, host),
+        sse_events(host, PRODUCTS) as sse,
+        ws_subscribe(host, PRODUCTS) as ws,
+    ):
+        assert sse.response.status_code == 200
+        products = mongo[settings.db_name]["products"]
+        kettle = new_product(
+            name="Kettle", category="kitchen", price=30.0, description=None,
+            created_at=datetime.now(UTC),
+        )  # fmt: skip
+        await products.insert_one(kettle)
+        assert await sse.event() == ("next", {
+            "data": {"productChanged": {"type": "CREATED", "id": str(kettle["_id"]),
+                     "eventId": ANY, "product": {"name": "Kettle", "price": 30.0, "category": "kitchen"}}},
+            "extensions": {"cost": 8},
+        })  # fmt: skip
+        message = await ws.receive()
+        assert message["payload"]["data"]["productChanged"]["product"]["name"] == "Kettle"
+        # Introspection stays off in production, over the WebSocket too.
+        await ws.subscribe("2", "{ __schema { types { name } } }")
+        refused = await ws.receive()
+        assert refused["type"] == "error", refused
