@@ -142,20 +142,30 @@ async def test_each_event_is_resolved_with_fresh_loaders_and_the_subscribers_rig
         assert seen["post"]["author"] == {"name": "Alice", "email": None}
 
 
-async def test_a_revoked_token_closes_its_subscriptions(served: tuple[Services, str]) -> None:
+@pytest.mark.parametrize(
+    ("method", "body", "admin_acts"),
+    [
+        ("PUT", {"password": "a-new-password-2"}, False),  # the password changed
+        ("DELETE", None, False),  # the user deleted
+        ("PUT", {"role": "admin"}, True),  # another role: other rights
+    ],
+    ids=["password", "deleted", "role"],
+)
+async def test_a_revoked_token_closes_its_subscriptions(
+    served: tuple[Services, str], method: str, body: dict[str, Any] | None, admin_acts: bool
+) -> None:
     services, host = served
     alice = await make_user(services, name="Alice")
+    actor = await make_user(services, role="admin") if admin_acts else alice
     async with (
         ws_subscribe(host, MY_POSTS, token=alice["token"]) as ws,
         sse_events(host, MY_POSTS, token=alice["token"]) as sse,
         httpx.AsyncClient(base_url=f"http://{host}", timeout=10) as http,
     ):
-        changed = await http.put(
-            f"/api/users/{alice['id']}",
-            json={"password": "a-new-password-2"},
-            headers=alice["headers"],
+        changed = await http.request(
+            method, f"/api/users/{alice['id']}", json=body, headers=actor["headers"]
         )
-        assert changed.status_code == 200, changed.text
+        assert changed.status_code in {200, 204}, changed.text
         assert await ws.closed() == (4403, "Token revoked")
         name, data = await sse.event()
         assert name == "next"
