@@ -51,7 +51,11 @@ async def _ensure_indexes_eventually(db: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, client: Any = None, listeners: Sequence[Any] = ()
+    settings: Settings,
+    *,
+    client: Any = None,
+    listeners: Sequence[Any] = (),
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[Services]:
     """Connect (starting the embedded database if no URI is set) and yield the services.
 
@@ -74,7 +78,7 @@ async def open_services(
         await asyncio.wait_for(asyncio.shield(indexes), settings.mongo_timeout_ms / 1000 + 1)
     passwords = Passwords(settings)
     limiter = build_limiter(settings, db)
-    services = Services.build(db, settings, passwords, limiter)
+    services = Services.build(db, settings, passwords, limiter, metrics)
     # Unfinished uploads (a crash, a lost client) are removed while the app runs.
     sweeper = asyncio.create_task(services.files.sweep_forever(_SWEEP_SECONDS))
     try:
@@ -108,11 +112,18 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         listeners = [DatabaseCommandCounter(metrics)]
         async with (
-            open_services(settings, client=client, listeners=listeners) as services,
+            open_services(
+                settings, client=client, listeners=listeners, metrics=metrics
+            ) as services,
             serving_metrics(metrics, settings),
         ):
             app.state.services = services
-            yield
+            # Live data's change streams: opened with the app, closed before the database.
+            await services.feed.start()
+            try:
+                yield
+            finally:
+                await services.feed.stop()
 
     cors = (
         CORSConfig(

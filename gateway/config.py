@@ -132,6 +132,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     header_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
     # Serving processes on the one port.
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # Live data (README "Live data"): change streams opened at start, one per watched
+    # collection, shared by the REST event stream and GraphQL subscriptions.
+    live_data: bool = True
+    # Seconds between polls of a change stream after an empty answer (the embedded
+    # database answers at once; MongoDB waits up to a second on the server first).
+    live_poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.05
+    # Changes kept per process for clients resuming with Last-Event-ID.
+    live_history: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1000
+    # Changes a subscriber may leave unread before it is dropped as too slow.
+    live_queue_size: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
+    # Seconds between heartbeats on an idle event stream.
+    live_heartbeat: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 15.0
+    # Open subscriptions per client address (REST event streams and GraphQL together).
+    live_max_per_client: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
     # GraphQL subscriptions (README "Subscriptions"): subscriptions one WebSocket may hold.
     graphql_max_subscriptions_per_connection: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
     # Seconds a WebSocket has to send connection_init after opening (closed 4408 past it).

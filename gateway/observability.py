@@ -26,6 +26,7 @@ from typing import Any
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     PlatformCollector,
     ProcessCollector,
@@ -100,6 +101,20 @@ class Metrics:
         )  # fmt: skip
         self.graphql_operations = Counter(
             "gateway_graphql_operations", "GraphQL operations", ["operation", "type"],
+            registry=self.registry,
+        )  # fmt: skip
+        # Live data (gateway.change_feed).
+        self.live_subscribers = Gauge(
+            "gateway_live_subscribers", "Open live-data subscriptions (REST and GraphQL)",
+            registry=self.registry,
+        )  # fmt: skip
+        self.live_events = Counter(
+            "gateway_live_events", "Changes read from the database's change streams",
+            ["collection", "kind"], registry=self.registry,
+        )  # fmt: skip
+        self.live_dropped = Counter(
+            "gateway_live_slow_consumers_dropped",
+            "Live-data subscriptions dropped because they fell too far behind",
             registry=self.registry,
         )  # fmt: skip
         # CPU seconds, memory, file descriptors, start time; the Python version.

@@ -130,6 +130,9 @@ def settings(mongo_uri: str, tmp_path: Path) -> Settings:
         max_file_bytes=64 * 1024 * 1024,
         hash_concurrency=2,
         deleted_file_grace=0,  # a sweep purges a deleted file's bytes at once
+        # No change streams unless a test asks (``live_settings``): their polls would
+        # show in the tests that count database commands.
+        live_data=False,
         **TEST_ARGON2,
     )
 

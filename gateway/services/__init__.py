@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.change_feed import ChangeFeed
 from gateway.config import Settings
 from gateway.credentials import Passwords, Tokens
 from gateway.db import Database
+from gateway.documents import posts as post_documents
+from gateway.documents import products as product_documents
+from gateway.documents import users as user_documents
 from gateway.gridfs_store import FileStore
+from gateway.observability import Metrics
 from gateway.pagination import CursorCodec
 from gateway.ratelimit import Limits, RateLimiter, Rules
 from gateway.services.auth import AuthService, Session
@@ -15,11 +20,11 @@ from gateway.services.contact import ContactService
 from gateway.services.files import FileService
 from gateway.services.health import HealthService
 from gateway.services.policy import Actor
-from gateway.services.posts import PostService
-from gateway.services.products import ProductService
+from gateway.services.posts import PostService, to_post
+from gateway.services.products import ProductService, to_product
 from gateway.services.profiles import ProfileService
 from gateway.services.seed import SeedService
-from gateway.services.users import UserService
+from gateway.services.users import UserService, to_user
 
 __all__ = [
     "Actor",
@@ -51,10 +56,17 @@ class Services:
     health: HealthService
     seed: SeedService
     limits: Limits
+    # Live data: the changes of products, posts and users (started by the app).
+    feed: ChangeFeed
 
     @classmethod
     def build(
-        cls, db: Database, settings: Settings, passwords: Passwords, limiter: RateLimiter
+        cls,
+        db: Database,
+        settings: Settings,
+        passwords: Passwords,
+        limiter: RateLimiter,
+        metrics: Metrics | None = None,
     ) -> Services:
         """Raises: ValueError: ``settings`` carry no JWT secret (see ``with_jwt_secret``)."""
         cursors = CursorCodec(settings.jwt_secret)
@@ -77,4 +89,15 @@ class Services:
             limits=limits,
             health=HealthService(db, settings.mongo_timeout_ms / 1000),
             seed=SeedService(db, passwords),
+            feed=ChangeFeed(
+                db,
+                {
+                    product_documents.COLLECTION: to_product,
+                    post_documents.COLLECTION: to_post,
+                    # Seen by no one in particular: no email (doors re-read for a viewer).
+                    user_documents.COLLECTION: lambda doc: to_user(doc, None),
+                },
+                settings,
+                metrics,
+            ),
         )
