@@ -45,7 +45,7 @@ async def live(settings: Settings, mongo: Any) -> AsyncIterator[tuple[Litestar, 
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         # uvicorn and the feed say when they are ready only by a flag.
-        while not (server.started and app.state.services.feed.live):
+        while not (server.started and app.state.services.feed.live == settings.live_data):
             if task.done():
                 task.result()
             await asyncio.sleep(0.02)

@@ -415,3 +415,12 @@ async def test_production_serves_subscriptions_with_its_switches_unchanged(
         await ws.subscribe("2", "{ __schema { types { name } } }")
         refused = await ws.receive()
         assert refused["type"] == "error", refused
+
+
+async def test_with_live_data_off_subscriptions_are_refused(
+    settings: Settings, mongo: AsyncMongoClient[Any], db: Any
+) -> None:
+    async with live(settings, mongo) as (_, host), ws_subscribe(host, PRODUCTS) as ws:
+        message = await ws.receive()
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == "NOT_FOUND"
