@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
-from gateway.change_feed_items import Change, ChangeKind, Converter, Gap, Item
+from gateway.change_feed_items import Change, ChangeKind, Converter, Gap, Item, ProductFilter
 from gateway.change_feed_streams import ChangeReader, StreamFollower
 from gateway.config import Settings
 from gateway.db import Database
@@ -35,6 +35,7 @@ __all__ = [
     "ChangeKind",
     "Gap",
     "Item",
+    "ProductFilter",
     "SlowConsumer",
     "Subscription",
 ]
@@ -265,7 +266,9 @@ class ChangeFeed:
             return
         for name, converter in self._sources.items():
             reader = ChangeReader(self._db[name], converter, self._publish, self._lost)
-            follower = StreamFollower(reader, self._settings.live_poll_interval)
+            follower = StreamFollower(
+                reader, self._settings.live_poll_interval, self._settings.mongo_timeout_ms
+            )
             self._followers.append(follower)
             self._tasks.append(asyncio.create_task(follower.run(), name=f"live-{name}"))
 

@@ -6,7 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Change", "ChangeKind", "Converter", "Gap", "Item"]
+from gateway.db import parse_oid
+from gateway.errors import ValidationFailed
+
+__all__ = ["Change", "ChangeKind", "Converter", "Gap", "Item", "ProductFilter"]
 
 ChangeKind = Literal["created", "updated", "deleted"]
 
@@ -37,3 +40,33 @@ class Gap:
 Item = Change | Gap
 # Converts a stored document to its service model (gateway.services' to_product, ...).
 Converter = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    """The product changes a subscriber asked for (REST ``?category=&id=``, GraphQL
+    ``productChanged(category, id)``): one rule for both doors.
+
+    A deleted product's category is no longer known, so deletions reach every
+    category filter (a client drops ids it does not hold); an update that moves a
+    product to another category reaches the filter of its new category only.
+    """
+
+    category: str | None = None
+    product_id: str | None = None
+
+    @classmethod
+    def parse(cls, category: str | None, product_id: str | None) -> ProductFilter:
+        """Raises: ValidationFailed: ``product_id`` is not a product id (24 hex digits)."""
+        if product_id is not None and parse_oid(product_id) is None:
+            raise ValidationFailed("Invalid query parameter", ["id: must be a product id"])
+        return cls(category or None, product_id)
+
+    def matches(self, item: Item) -> bool:
+        """Whether ``item`` is for this subscriber (a ``Gap`` always is)."""
+        if isinstance(item, Gap):
+            return True
+        if self.product_id is not None and item.document_id != self.product_id:
+            return False
+        document = item.document
+        return self.category is None or document is None or document.category == self.category

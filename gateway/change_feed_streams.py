@@ -46,7 +46,8 @@ _KINDS: dict[str, ChangeKind] = {
 }
 # MongoDB's codes for a change stream that cannot go on from its token.
 _HISTORY_LOST = frozenset({280, 286})  # ChangeStreamFatalError, ChangeStreamHistoryLost
-# How long MongoDB's getMore waits for a change before answering empty.
+# How long MongoDB's getMore waits for a change before answering empty (at most: half
+# the operation deadline, GATEWAY_MONGO_TIMEOUT_MS, so that an idle wait is no timeout).
 _MAX_AWAIT_MS = 1000
 _FIRST_BACKOFF = 0.1
 _MAX_BACKOFF = 5.0
@@ -105,9 +106,10 @@ class ChangeReader:
 class StreamFollower:
     """Keeps one change stream open for as long as it runs, resuming where it stopped."""
 
-    def __init__(self, reader: ChangeReader, poll_interval: float) -> None:
+    def __init__(self, reader: ChangeReader, poll_interval: float, operation_ms: int) -> None:
         self._reader = reader
         self._poll_interval = poll_interval
+        self._max_await_ms = max(1, min(_MAX_AWAIT_MS, operation_ms // 2))
         self.resume_token: Mapping[str, Any] | None = None
         self.open = False
         self._stopping = asyncio.Event()
@@ -154,7 +156,7 @@ class StreamFollower:
 
     async def _watch(self) -> Any:
         stream = self._reader.collection.watch(
-            resume_after=self.resume_token, max_await_time_ms=_MAX_AWAIT_MS
+            resume_after=self.resume_token, max_await_time_ms=self._max_await_ms
         )
         # PyMongo's async API opens it on await; Motor's (opt-in) opens it lazily.
         return await stream if inspect.isawaitable(stream) else stream

@@ -12,6 +12,7 @@ from rest.health import healthz, readyz
 from rest.hello import HelloController
 from rest.metrics import metrics
 from rest.openapi import openapi_config
+from rest.product_events import product_events
 from rest.products import ProductController
 from rest.upload import upload_route
 from rest.users import UserController
@@ -25,6 +26,7 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         HelloController,
         UserController,
         ProductController,
+        product_events,
         FileController,
         upload,
         submit_contact,

@@ -44,6 +44,7 @@ STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/api/products"): {200, 304, 400, 503},
     ("POST", "/api/products"): {201, 400, 401, 403, 413, 415, 503},
     ("GET", "/api/products/{product_id}"): {200, 304, 404, 503},
+    ("GET", "/api/products/events"): {200, 400, 401, 404, 429, 503},
     ("PUT", "/api/products/{product_id}"): {200, 400, 401, 403, 404, 412, 413, 415, 503},
     ("DELETE", "/api/products/{product_id}"): {204, 401, 403, 404, 412, 503},
     ("GET", "/api/files/{path}"): {200, 206, 304, 400, 404, 416, 503},
@@ -92,6 +93,7 @@ SECURITY = {
         ]
     },
     ("POST", "/api/users"): OPTIONAL_TOKEN,
+    ("GET", "/api/products/events"): OPTIONAL_TOKEN,
 }
 # Headers the contract names, on the success answer.
 SUCCESS_HEADERS = {
@@ -118,6 +120,7 @@ SUCCESS_HEADERS = {
     },
     ("POST", "/api/files/{path}"): {"Location"},
     ("POST", "/api/contact"): {"X-Contact-Processed", "Set-Cookie"},
+    ("GET", "/api/products/events"): {"Cache-Control", "X-Accel-Buffering"},
 }
 ERROR_HEADERS = {
     401: "WWW-Authenticate", 416: "Content-Range", 429: "Retry-After", 503: "Retry-After"
