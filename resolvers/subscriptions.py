@@ -21,6 +21,7 @@ from strawberry.types.field import StrawberryField
 
 from gateway.change_feed import Change, Gap, SlowConsumer
 from gateway.change_feed import Subscription as FeedSubscription
+from gateway.change_feed_items import ProductFilter
 from gateway.errors import GatewayError
 from gateway.services.policy import require_signed_in
 from resolvers.context import Info
@@ -108,17 +109,13 @@ class Subscription:
     async def product_changed(
         self, info: Info, category: str | None = None, id: strawberry.ID | None = None
     ) -> AsyncGenerator[ProductChange, None]:
+        wanted = ProductFilter.parse(category, id)  # the rule of REST's event stream too
         feed = info.context.services.feed.subscribe(["products"], client=info.context.client)
 
-        def wanted(change: Change) -> ProductChange | None:
-            if id is not None and change.document_id != id:
-                return None
-            product = change.document
-            if category is not None and product is not None and product.category != category:
-                return None
-            return _product_change(change)
+        def convert(change: Change) -> ProductChange | None:
+            return _product_change(change) if wanted.matches(change) else None
 
-        return _events(feed, wanted)  # type: ignore[return-value]  # RESYNC errors too
+        return _events(feed, convert)  # type: ignore[return-value]  # RESYNC errors too
 
     @subscription(
         "The signed-in user's own posts, created, updated or deleted. An error with code "

@@ -386,6 +386,12 @@ async def test_product_subscriptions_filter_by_category_and_id(
             ]
             message = await one.receive()
             assert message["payload"]["data"]["productChanged"] == {"type": "DELETED", "id": rake}
+        # Not a product id: refused before anything is subscribed.
+        async with ws_subscribe(host, by_id, {"id": "nope"}) as bad:
+            message = await bad.receive()
+            assert message["type"] == "error", message
+            assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert services.feed.subscriber_count == 0
 
 
 async def test_production_serves_subscriptions_with_its_switches_unchanged(
