@@ -149,6 +149,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     live_heartbeat: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 15.0
     # Open subscriptions per client address (REST event streams and GraphQL together).
     live_max_per_client: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
+    # GraphQL subscriptions (README "Subscriptions"): subscriptions one WebSocket may hold.
+    graphql_max_subscriptions_per_connection: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
+    # Seconds a WebSocket has to send connection_init after opening (closed 4408 past it).
+    graphql_connection_init_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
 
     @property
     def is_development(self) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -54,7 +55,7 @@ async def provide_actor(request: AnyRequest) -> Actor | None:
     return actor
 
 
-def client_address(request: AnyRequest) -> str | None:
+def client_address(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The caller's address, as the server saw it (behind trusted proxies: as they said)."""
     return request.client.host if request.client else None
 

@@ -8,9 +8,10 @@ from resolvers.graphiql import graphiql_asset_handlers
 from resolvers.mutations import Mutation
 from resolvers.operations import OperationHooks
 from resolvers.queries import Query
+from resolvers.subscriptions import Subscription
 from schema import GatewaySchema, build_schema
 
-__all__ = ["Mutation", "Query", "graphql_route_handlers", "graphql_schema"]
+__all__ = ["Mutation", "Query", "Subscription", "graphql_route_handlers", "graphql_schema"]
 
 
 def graphql_schema(settings: Settings) -> GatewaySchema:
@@ -19,12 +20,14 @@ def graphql_schema(settings: Settings) -> GatewaySchema:
         Query,
         Mutation,
         settings,
+        subscription=Subscription,
         extensions=[OperationHooks],
     )
 
 
 def graphql_route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
-    """``/graphql`` (queries, mutations, uploads, GraphiQL) and the explorer's assets."""
+    """``/graphql`` (queries, mutations, subscriptions, uploads, GraphiQL) and the
+    explorer's assets."""
     return [
         graphql_controller(settings, graphql_schema(settings)),
         *(graphiql_asset_handlers() if settings.graphiql_enabled else []),

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from litestar import Request
+from litestar.connection import ASGIConnection
 
 from gateway.http import ServicesDep, client_address, provide_actor
 from gateway.services import Actor, Services
@@ -18,15 +20,20 @@ __all__ = ["Context", "Info", "graphql_context"]
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What resolvers work with during one request."""
+    """What resolvers work with during one request (or one subscription event)."""
 
-    request: Request[Any, Any, Any]
+    request: ASGIConnection[Any, Any, Any, Any]  # the HTTP request, or the WebSocket
     services: Services
     actor: Actor | None
     loaders: Loaders
     client: str | None = None  # the caller's address, for rate limits
     # Why the request's credentials were refused (a bad token, the database away).
     refusal: Exception | None = None
+
+    def for_event(self) -> Context:
+        """The context of one subscription event: the same caller, fresh DataLoaders
+        (loaders kept from an earlier event would answer with what it read)."""
+        return dataclasses.replace(self, loaders=Loaders(self.services, self.actor))
 
 
 Info = strawberry.Info[Context, None]

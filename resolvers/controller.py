@@ -5,7 +5,16 @@ Changes to Strawberry's ``GraphQLController`` (0.341):
 * its handlers and context providers are re-declared with ``NamedDependency``
   parameters, because Litestar 2.25 deprecates the inferred ones it uses (a
   warning per handler at start-up); the context is ``graphql_context``;
-* no WebSocket route: the schema has no subscriptions;
+* subscriptions: over WebSocket (graphql-transport-ws only: the legacy graphql-ws
+  subprotocol is closed with 4406), handled by ``resolvers.websocket``, with the
+  handshake's ``Origin`` checked against ``GATEWAY_CORS_ORIGINS`` (a page of another
+  origin is refused with 403: cross-site WebSocket hijacking); and over SSE (the
+  GraphQL over SSE protocol's distinct connections mode): a subscription POSTed with
+  ``Accept: text/event-stream`` is answered with a stream of ``next`` events, a
+  heartbeat comment every keep-alive interval, and ``complete``; it ends when the
+  caller's token expires or is revoked, or when the caller reads too slowly.
+  Anything else sent that way (a query, a mutation, a refused document) is answered
+  as usual; a refused token is a 401 before any stream;
 * answers follow the GraphQL over HTTP specification: in the media type the
   client accepts (``resolvers.negotiation``), a request error (no ``data``:
   malformed parameters, syntax, validation, limits, cost) is a 200 in
@@ -31,12 +40,17 @@ Changes to Strawberry's ``GraphQLController`` (0.341):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from datetime import timedelta
+from types import MappingProxyType
 from typing import Any, ClassVar, cast
 
 import msgspec
 from cross_web import HTTPException as RequestRefused
-from litestar import Controller, MediaType, Response, get, post
+from graphql import OperationType
+from litestar import Controller, MediaType, Response, WebSocket, get, post, websocket
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.status_codes import (
@@ -48,29 +62,44 @@ from litestar.status_codes import (
 )
 from litestar.types import Dependencies
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.streaming import HTTPStreamTransport, SSETransport
+from strawberry.http.websocket_origin import normalize_allowed_origins
 from strawberry.litestar.controller import GraphQLController
-from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
 from gateway.errors import (
     GatewayError,
     RateLimited,
+    Unauthenticated,
     Unavailable,
     ValidationFailed,
 )
-from gateway.http import AnyRequest, http_status
+from gateway.http import AnyRequest, client_address, http_status
 from gateway.persisted import Allowlist, PersistedQueries, build_persisted_store, resolve
+from gateway.services import Actor, Services
 from gateway.static_assets import REVALIDATE
 from gateway.validation import decode_json_value
 from resolvers.context import Context, graphql_context
 from resolvers.graphiql import GRAPHIQL_CSP, graphiql_html
+from resolvers.live_sessions import LiveSession, LiveSessions
+from resolvers.loaders import Loaders
 from resolvers.multipart import operations_with_files
 from resolvers.negotiation import JSON, response_media_type
+from resolvers.websocket import LiveConnection
+from schema import GatewaySchema
 from schema.errors import classify, format_error, format_refusal, release
 
 __all__ = ["GRAPHQL_PATH", "PREFLIGHT_HEADERS", "GatewayGraphQLController", "graphql_controller"]
+
+SSE = SSETransport()
+
+
+def _json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
 
 GRAPHQL_PATH = "/graphql"
 PREFLIGHT_HEADERS = (
@@ -86,6 +115,7 @@ MULTIPART = "multipart/form-data"
 # its ASGI scope (``request.state`` builds a new object, with a lock, on each use).
 _CONTEXT = "gateway.graphql_context"
 _RESPONSE = "gateway.graphql_response"
+_STREAMED = "gateway.graphql_streamed"  # a subscription answered over SSE
 
 
 def _scope(request: AnyRequest) -> dict[str, Any]:
@@ -99,6 +129,23 @@ class _ParametersInvalid(RequestRefused):
 
 class _Refused(RequestRefused):
     """Refused by HTTP's rules (type, size, preflight, multipart shape): its status stands."""
+
+
+class _StreamRefused(Exception):
+    """A subscription over SSE refused before its stream starts (the caller's token)."""
+
+    def __init__(self, error: GatewayError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class HeartbeatSSE(SSETransport):
+    """Strawberry's SSE transport, with the gateway's heartbeat interval."""
+
+    interval: ClassVar[float] = 15.0
+
+    def __init__(self) -> None:
+        super().__init__(self.interval)
 
 
 def request_error(
@@ -125,7 +172,15 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     path = GRAPHQL_PATH
     # Strawberry types these as a ClassVar and a route handler; Litestar, as instance state.
     dependencies: ClassVar[Dependencies] = {"context": Provide(graphql_context)}  # type: ignore[misc]
-    websocket_endpoint = None  # type: ignore[assignment]  # no subscriptions: no WebSocket route
+    schema: GatewaySchema
+    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL)
+    graphql_transport_ws_handler_class = LiveConnection
+    stream_transport_classes_by_protocol: Mapping[str, type[HTTPStreamTransport]] = (
+        MappingProxyType({GRAPHQL_SSE_PROTOCOL: HeartbeatSSE})
+    )
+    keepalive_interval: float = 15.0
+    max_subscriptions_per_connection: int = 10
+    live_sessions: ClassVar[LiveSessions]
     multipart_uploads_enabled = True
     debug: bool = False
     suggestions: bool = True
@@ -145,6 +200,21 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     ) -> Response[Any]:
         return await self.execute_request(request, context, None)
 
+    @websocket()
+    async def websocket_endpoint(self, socket: WebSocket[Any, Any, Any]) -> None:
+        """A graphql-transport-ws connection; the caller signs in with ``connection_init``."""
+        services: Services = socket.app.state.services
+        loaders = Loaders(services, None)
+        context = Context(socket, services, None, loaders, client=client_address(socket))
+        await self.run(socket, context=context, root_value=None)
+
+    def live_session(
+        self, context: Context, actor: Actor, authorization: str, on_end: Callable[[str], None]
+    ) -> LiveSession:
+        """A signed-in live connection, ended by ``on_end`` when its token stops being good."""
+        self.live_sessions.watch(context.services)
+        return self.live_sessions.open(actor, authorization, on_end)
+
     async def execute_request(
         self, request: AnyRequest, context: Any, root_value: Any
     ) -> Response[Any]:
@@ -156,6 +226,8 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         try:
             await self._admit(request)
             return await self.run(request, context=context, root_value=root_value)
+        except _StreamRefused as exc:
+            return request_error(request, exc.error)
         except GatewayError as exc:  # persisted queries: unknown, mismatched, not allowed
             return request_error(request, exc, self._status(request, exc.status_code))
         except RequestRefused as exc:
@@ -215,7 +287,25 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
             )
         if data.extensions is not None or self.allowlist is not None:
             data.query = await resolve(self.persisted, self.allowlist, data.query, data.extensions)
+        if data.protocol == SSETransport.protocol:
+            await self._admit_stream(request.request, data)
         return data
+
+    async def _admit_stream(self, request: AnyRequest, data: GraphQLRequestData) -> None:
+        """Stream only a subscription that may run, its cost taken from the rate limit;
+        anything else sent with ``Accept: text/event-stream`` is answered as usual."""
+        priced = None
+        if isinstance(data.query, str) and isinstance(data.variables, dict | None):
+            priced = await self.schema.price(data.query, data.operation_name, data.variables)
+        if priced is None or priced.kind != OperationType.SUBSCRIPTION or not priced.admitted:
+            data.protocol = "http"
+            return
+        context: Context = _scope(request)[_CONTEXT]
+        if isinstance(context.refusal, GatewayError):
+            raise _StreamRefused(context.refusal)
+        _scope(request)[_STREAMED] = True
+        if priced.cost > 1:
+            await context.services.limits.graphql_spent(context.client, priced.cost - 1)
 
     async def parse_multipart(self, request: Any) -> dict[str, Any]:
         try:
@@ -278,7 +368,8 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         if result.extensions:
             response["extensions"] = result.extensions
             cost = result.extensions.get("cost", 1)
-            if cost > 1 and not refused:
+            # A streamed subscription's cost was taken once, before it started.
+            if cost > 1 and not refused and _STREAMED not in _scope(request):
                 context: Context = _scope(request)[_CONTEXT]
                 await context.services.limits.graphql_spent(context.client, cost - 1)
         sub_response: Response[Any] = _scope(request)[_RESPONSE]
@@ -301,6 +392,62 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         response.media_type = sub_response.media_type or MediaType.JSON
         return response
 
+    async def create_streaming_response(
+        self,
+        request: AnyRequest,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response[Any],
+        headers: Mapping[str, str],
+    ) -> Response[Any]:
+        """The SSE answer; a signed-in caller's ends when their token stops being good."""
+        context: Context = _scope(request)[_CONTEXT]
+        authorization = request.headers.get("authorization")
+        if context.actor is not None and authorization is not None:
+            actor = context.actor
+            stream = self._guarded(
+                stream, lambda end: self.live_session(context, actor, authorization, end)
+            )
+        return await super().create_streaming_response(request, stream, sub_response, headers)
+
+    @staticmethod
+    def _guarded(
+        stream: Callable[[], AsyncIterator[str]],
+        open_session: Callable[[Callable[[str], None]], LiveSession],
+    ) -> Callable[[], AsyncIterator[str]]:
+        """``stream``, cut short when the session ends: an error event, then ``complete``."""
+
+        async def guarded() -> AsyncGenerator[str, None]:
+            ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+            def end(reason: str) -> None:
+                if not ended.done():
+                    ended.set_result(reason)
+
+            session = open_session(end)
+            items = aiter(stream())
+            try:
+                while True:
+                    step = asyncio.ensure_future(anext(items))
+                    await asyncio.wait({step, ended}, return_when=asyncio.FIRST_COMPLETED)
+                    if not step.done():
+                        step.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                            await step
+                        error = format_refusal(Unauthenticated(ended.result()))
+                        yield SSE.encode_next({"errors": [error]}, _json)
+                        yield SSE.encode_complete()
+                        return
+                    try:
+                        yield step.result()
+                    except StopAsyncIteration:
+                        return
+            finally:
+                session.close()
+                if isinstance(items, AsyncGenerator):
+                    await items.aclose()
+
+        return guarded
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET carrying a persisted query's hash is a query, not a visit.
         return "extensions" not in request.query_params and super().should_render_graphql_ide(
@@ -316,7 +463,7 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         )
 
 
-def graphql_controller(settings: Settings, graphql_schema: BaseSchema) -> type[Controller]:
+def graphql_controller(settings: Settings, graphql_schema: GatewaySchema) -> type[Controller]:
     """The endpoint serving ``graphql_schema`` under ``settings``' limits."""
 
     class GraphQLEndpoint(GatewayGraphQLController):
@@ -329,6 +476,18 @@ def graphql_controller(settings: Settings, graphql_schema: BaseSchema) -> type[C
             Allowlist.load(settings.graphql_allowlist) if settings.graphql_allowlist else None
         )
         max_json_bytes = settings.max_body_bytes
+        allowed_origins = normalize_allowed_origins(settings.cors_origins)
+        connection_init_wait_timeout = timedelta(seconds=settings.graphql_connection_init_timeout)
+        max_subscriptions_per_connection = settings.graphql_max_subscriptions_per_connection
+        keepalive_interval = settings.live_heartbeat
+        stream_transport_classes_by_protocol = MappingProxyType(
+            {
+                GRAPHQL_SSE_PROTOCOL: type(
+                    "SSE", (HeartbeatSSE,), {"interval": settings.live_heartbeat}
+                )
+            }
+        )
+        live_sessions = LiveSessions()
         # Room for a file at the larger of the two file limits (uploadFile takes
         # GATEWAY_MAX_FILE_BYTES, uploadImage GATEWAY_MAX_UPLOAD_BYTES) plus an operation
         # of the JSON limit; the file service then holds each file to its limit exactly.

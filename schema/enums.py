@@ -1,4 +1,4 @@
-"""GraphQL enums: how product lists are sorted."""
+"""GraphQL enums: how product lists are sorted, and what a live change did."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 
 import strawberry
 
-__all__ = ["ProductSortField", "SortDirection"]
+__all__ = ["ChangeType", "ProductSortField", "SortDirection"]
 
 
 @strawberry.enum(description="The product field a list is sorted by; ties are broken by id.")
@@ -20,3 +20,10 @@ class ProductSortField(enum.Enum):
 class SortDirection(enum.Enum):
     ASC = "asc"
     DESC = "desc"
+
+
+@strawberry.enum(description="What a change did to a record (subscriptions).")
+class ChangeType(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"

@@ -1,13 +1,24 @@
-"""The ``Schema`` object: root types in, limits, caches, execution context and error logging on."""
+"""The ``Schema`` object: root types in, limits, caches, execution context and error logging on.
+
+A subscription runs its operation once per event; each event gets a context of its own
+(``EventContexts``), so that DataLoaders never serve one event what an earlier one read.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, specified_rules
+from graphql import (
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    OperationType,
+    specified_rules,
+)
+from graphql.execution import Executor
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -23,7 +34,7 @@ from schema.limits import query_limits_rule
 from schema.releasing_execution import ReleasingExecutionContext
 from schema.scalars import SCALARS
 
-__all__ = ["DocumentPipeline", "GatewaySchema", "build_schema"]
+__all__ = ["DocumentPipeline", "EventContext", "GatewaySchema", "Priced", "build_schema"]
 
 ExtensionFactory = Callable[[], SchemaExtension]
 
@@ -31,10 +42,67 @@ ExtensionFactory = Callable[[], SchemaExtension]
 LIST_CAPS: Mapping[tuple[str, str], int] = {("User", "posts"): MAX_POSTS_PER_USER}
 
 
+@runtime_checkable
+class EventContext(Protocol):
+    """A context that can make the context of one subscription event."""
+
+    def for_event(self) -> Any: ...
+
+
+class EventContexts:
+    """An execution context giving each subscription event a fresh GraphQL context
+    (``EventContext.for_event``), through graphql-core's per-event executor."""
+
+    context_value: Any
+
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        executor: Executor[Any] = super().build_per_event_executor(payload)  # type: ignore[misc]
+        if isinstance(self.context_value, EventContext):
+            executor.context_value = self.context_value.for_event()
+        return executor
+
+
+class FastEventExecution(EventContexts, FastExecutionContext):
+    pass
+
+
+class ReleasingEventExecution(EventContexts, ReleasingExecutionContext):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A document's chosen operation, valid, with its kind and its cost."""
+
+    kind: OperationType
+    cost: int
+    max_cost: int
+
+    @property
+    def admitted(self) -> bool:
+        return self.cost <= self.max_cost
+
+
 class GatewaySchema(strawberry.Schema):
     """Strawberry's schema, logging only the errors clients are not meant to cause."""
 
     documents: DocumentCache
+    costs: CostModel
+    max_cost: int
+
+    async def price(
+        self, query: str, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> Priced | None:
+        """The kind and cost of the operation ``query`` would run (the same document
+        pipeline as execution, cached); None when the document or operation is refused."""
+        prepared = self.documents.cached(query) or await self.documents.prepare_off_loop(query)
+        if prepared.errors:
+            return None
+        operation = prepared.operation(operation_name)
+        if isinstance(operation, GraphQLError):
+            return None
+        cost = self.costs.cost(operation, prepared.fragments, variables)
+        return Priced(operation.operation, cost, self.max_cost)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -100,6 +168,7 @@ def build_schema(
     mutation: type,
     settings: Settings,
     *,
+    subscription: type | None = None,
     extensions: Sequence[ExtensionFactory] = (),
 ) -> GatewaySchema:
     """The schema over the given root types, refusing operations past ``settings``' limits
@@ -113,10 +182,11 @@ def build_schema(
     schema = GatewaySchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=list(extensions),
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=(
-            FastExecutionContext if settings.graphql_fast_execution else ReleasingExecutionContext
+            FastEventExecution if settings.graphql_fast_execution else ReleasingEventExecution
         ),
     )
     rules = [
@@ -132,7 +202,8 @@ def build_schema(
         max_tokens=settings.graphql_max_tokens,
         suggestions=settings.graphql_suggestions_enabled,
     )
-    costs = CostModel(schema._schema, MAX_PAGE_SIZE, LIST_CAPS)
+    schema.costs = costs = CostModel(schema._schema, MAX_PAGE_SIZE, LIST_CAPS)
+    schema.max_cost = settings.graphql_max_cost
     # Added once the schema exists: the pipeline validates against it.
     schema.extensions = (
         *schema.extensions,

@@ -168,7 +168,7 @@ def _signature(name: str, field: GraphQLField) -> str:
 def test_the_api_page_gives_every_graphql_operation_as_the_schema_has_it() -> None:
     schema = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
     page = API_PAGE.read_text(encoding="utf-8")
-    root_types = [schema.query_type, schema.mutation_type]
+    root_types = [schema.query_type, schema.mutation_type, schema.subscription_type]
     signatures = [
         _signature(name, field)
         for root in root_types

@@ -32,6 +32,6 @@ async def test_a_get_without_a_query_from_a_program_is_a_bad_request(client):
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_there_is_no_websocket_route(app):
+async def test_subscriptions_have_a_websocket_route(app):
     paths = {route.path for route in app.routes if "websocket" in type(route).__name__.lower()}
-    assert "/graphql" not in paths
+    assert paths == {"/graphql"}

@@ -323,9 +323,12 @@ async def test_an_answer_is_freed_without_waiting_for_the_garbage_collector(cont
 
 
 def test_the_gateway_schema_executes_as_its_setting_says(settings):
-    assert graphql_schema(settings).execution_context_class is FastExecutionContext
+    # Each with fresh contexts per subscription event (schema.schema.EventContexts).
+    assert issubclass(graphql_schema(settings).execution_context_class, FastExecutionContext)
     plain = msgspec.structs.replace(settings, graphql_fast_execution=False)
-    assert graphql_schema(plain).execution_context_class is ReleasingExecutionContext
+    chosen = graphql_schema(plain).execution_context_class
+    assert issubclass(chosen, ReleasingExecutionContext)
+    assert not issubclass(chosen, FastExecutionContext)
 
 
 def test_the_installed_versions_are_the_verified_ones():

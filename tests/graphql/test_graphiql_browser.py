@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ import pytest
 import uvicorn
 from litestar import Litestar, MediaType, Response, get
 from litestar.testing import TestClient
-from playwright.async_api import Page, Route, async_playwright
+from playwright.async_api import Page, Playwright, Route, async_playwright
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -206,6 +207,44 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+@dataclass(frozen=True, slots=True)
+class OfflinePage:
+    page: Page
+    refused: list[str]  # the URLs it tried beyond the server (refused)
+    errors: list[str]  # the page's uncaught script errors
+
+
+@contextlib.asynccontextmanager
+async def offline_page(playwright: Playwright, base_url: str) -> AsyncIterator[OfflinePage]:
+    """A page of headless Chromium that may reach only ``base_url``: any other request is
+    refused and counted; Content-Security-Policy violations are recorded (``_WATCH_CSP``)."""
+    browser = await playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=TIMEOUT_S * 1000
+    )
+    try:
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(TIMEOUT_S * 1000)
+        own = urlsplit(base_url)
+        refused: list[str] = []
+
+        async def only_loopback(route: Route) -> None:
+            url = urlsplit(route.request.url)
+            if (url.scheme, url.netloc) == (own.scheme, own.netloc):
+                await route.continue_()
+            else:
+                refused.append(route.request.url)
+                await route.abort("blockedbyclient")
+
+        await context.route("**/*", only_loopback)
+        await context.add_init_script(_WATCH_CSP)
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield OfflinePage(page, refused, errors)
+    finally:
+        await browser.close()
+
+
 @pytest.mark.browser
 @pytest.mark.usefixtures("db")  # drops the test's database afterwards
 async def test_graphiql_runs_queries_offline_with_the_users_headers(settings: Settings) -> None:
@@ -217,28 +256,8 @@ async def test_graphiql_runs_queries_offline_with_the_users_headers(settings: Se
         expected_hello = await graphql(base_url, "{ hello }")
         assert "errors" not in expected_hello, expected_hello
 
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=TIMEOUT_S * 1000
-        )
-        try:
-            context = await browser.new_context(viewport={"width": 1280, "height": 800})
-            context.set_default_timeout(TIMEOUT_S * 1000)
-            own = urlsplit(base_url)
-            refused: list[str] = []
-
-            async def only_loopback(route: Route) -> None:
-                url = urlsplit(route.request.url)
-                if (url.scheme, url.netloc) == (own.scheme, own.netloc):
-                    await route.continue_()
-                else:
-                    refused.append(route.request.url)
-                    await route.abort("blockedbyclient")
-
-            await context.route("**/*", only_loopback)
-            await context.add_init_script(_WATCH_CSP)
-            page = await context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
+        async with offline_page(playwright, base_url) as browsing:
+            page, refused, errors = browsing.page, browsing.refused, browsing.errors
 
             async with page.expect_response(
                 lambda r: (
@@ -283,8 +302,6 @@ async def test_graphiql_runs_queries_offline_with_the_users_headers(settings: Se
             assert refused == [], "GraphiQL tried to reach beyond the gateway"
             assert await page.evaluate("() => window.__cspViolations") == []
             assert errors == []
-        finally:
-            await browser.close()
 
 
 async def replace_query(page: Page, query: str) -> None:
