@@ -34,7 +34,13 @@ from pathlib import Path
 
 from benchmarks.chart import bars_by_route, peers_svg
 from benchmarks.client import graphql
-from benchmarks.fanout import FanOut, fanout_lines, fanout_targets, measure_fanout
+from benchmarks.fanout import (
+    SUBSCRIBERS,
+    FanOut,
+    fanout_lines,
+    fanout_targets,
+    measure_fanout,
+)
 from benchmarks.load_results import carry_load_section
 from benchmarks.measure import Probe, Sample, Summary, commands_of, measure, settle
 from benchmarks.peer_report import peer_targets, peers_section, workers_section
@@ -97,6 +103,8 @@ def _gateway_env(data_dir: Path) -> dict[str, str]:
         "GATEWAY_LOG_LEVEL": "WARNING",
         "GATEWAY_MONGODB_URI": "",  # the embedded database
         "GATEWAY_METRICS_TOKEN": METRICS_TOKEN,
+        # The fan-out's subscribers all come from this one address.
+        "GATEWAY_LIVE_MAX_PER_CLIENT": str(2 * SUBSCRIBERS),
         **{
             f"{PREFIX}{name.upper()}": UNREACHABLE_RATE
             for name in Settings.__struct_fields__

@@ -16,7 +16,7 @@ import contextlib
 import time
 from collections.abc import Callable
 
-from gateway.change_feed import Change
+from gateway.change_feed import Change, Item
 from gateway.errors import GatewayError
 from gateway.services import Actor, Services
 
@@ -97,9 +97,13 @@ class LiveSessions:
             if not held:
                 del self._by_user[session.actor.id]
 
-    def _user_changed(self, change: Change) -> None:
-        for session in list(self._by_user.get(change.document_id, ())):
-            if change.kind == "deleted":
+    def _user_changed(self, item: Item) -> None:
+        if isinstance(item, Change):
+            affected = list(self._by_user.get(item.document_id, ()))
+        else:  # changes went unheard: any user may have changed
+            affected = [session for held in self._by_user.values() for session in held]
+        for session in affected:
+            if isinstance(item, Change) and item.kind == "deleted":
                 session.end(REVOKED)
             elif self._services is not None:
                 session.recheck(self._services)
