@@ -11,6 +11,8 @@ Strawberry's protocol handler, adapted:
   its cost (refused: an ``error`` message with ``RATE_LIMITED``); past the
   per-connection cap, an ``error`` message; over the maximum cost, the pipeline's
   ``error`` message, before anything is subscribed;
+* an address holds at most ``GATEWAY_GRAPHQL_MAX_WEBSOCKETS_PER_CLIENT`` open
+  connections; past it, the next is closed with 1008 (Policy Violation) at once;
 * errors are formatted as over HTTP (``schema.errors``: ``extensions.code``);
 * the server sends a ``ping`` every keep-alive interval once acknowledged;
 * a subscriber too slow to read its events (the feed's ``SlowConsumer``) is
@@ -56,11 +58,19 @@ from schema.errors import format_error, format_refusal, release
 if TYPE_CHECKING:
     from resolvers.controller import GatewayGraphQLController
 
-__all__ = ["CLOSE_FORBIDDEN", "CLOSE_SLOW_CONSUMER", "CLOSE_UNAVAILABLE", "LiveConnection"]
+__all__ = [
+    "CLOSE_FORBIDDEN",
+    "CLOSE_SLOW_CONSUMER",
+    "CLOSE_TOO_MANY",
+    "CLOSE_UNAVAILABLE",
+    "LiveConnection",
+]
 
 CLOSE_FORBIDDEN: Final = 4403
 CLOSE_SLOW_CONSUMER: Final = 1013
 CLOSE_UNAVAILABLE: Final = 1011
+CLOSE_TOO_MANY: Final = 1008
+TOO_MANY = "Too many WebSockets from this address"
 SLOW_CONSUMER = "Slow consumer: too many events unread"
 CLOSE_REASON_BYTES: Final = 123  # what a close frame holds (RFC 6455, 5.5)
 
@@ -159,6 +169,17 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
         self._keepalive: asyncio.Task[None] | None = None
         self._session: LiveSession | None = None
         self._closing: asyncio.Task[None] | None = None
+
+    async def handle(self) -> None:
+        sessions, client = self.view.live_sessions, self.context.client
+        settings = self.context.request.app.state.settings
+        if not sessions.connected(client, settings.graphql_max_websockets_per_client):
+            await self.websocket.close(CLOSE_TOO_MANY, TOO_MANY)
+            return
+        try:
+            await super().handle()
+        finally:
+            sessions.disconnected(client)
 
     async def handle_message(self, message: Message) -> None:
         problem = message_problem(message)

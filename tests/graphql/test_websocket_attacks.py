@@ -184,3 +184,23 @@ async def test_a_flood_of_subscriptions_is_capped_cheaply(settings: Settings, ho
             assert message["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
             refused += 1
         await still_serving(host)
+
+
+async def test_open_websockets_are_capped_per_address(
+    settings: Settings, mongo: AsyncMongoClient[Any]
+) -> None:
+    """Connections that sign in and then idle, holding memory and no subscription."""
+    capped = live_settings(settings, graphql_max_websockets_per_client=3)
+    async with live(capped, mongo) as (_app, host), contextlib.AsyncExitStack() as stack:
+        idle = [await stack.enter_async_context(acknowledged(host)) for _ in range(3)]
+        async with ws_connect(host) as refused:
+            assert await refused.closed() == (1008, "Too many WebSockets from this address")
+        # Another address is not held to this one's count.
+        async with ws_connect(host, headers={"X-Forwarded-For": "192.0.2.7"}) as other:
+            assert await other.init() == {"type": "connection_ack"}
+        # A closed connection frees its place, at once.
+        await idle.pop().connection.close()
+        await asyncio.sleep(0.1)
+        async with acknowledged(host) as again:
+            await again.subscribe("1", "{ __typename }")
+            assert (await again.receive())["type"] == "next"
