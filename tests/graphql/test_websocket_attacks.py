@@ -69,6 +69,13 @@ async def test_a_message_over_the_limit_is_refused_from_its_header(
         assert len(json.dumps(message)) < limit
         await ws.send(message)
         assert (await ws.receive())["type"] == "next"
+    # Compressed, a message is held to the limit as it inflates (no deflate bomb).
+    async with acknowledged(host) as ws:
+        assert ws.connection.protocol.extensions, "the client compresses"
+        with contextlib.suppress(Exception):
+            await ws.connection.send("x" * (10 * 1024 * 1024))
+        code, _reason = await ws.closed()
+        assert code == 1009
     # Fragments add up: many small continuation frames over the limit are refused too.
     async with acknowledged(host) as ws:
         with contextlib.suppress(Exception):
@@ -110,6 +117,7 @@ async def test_a_message_over_the_limit_is_refused_from_its_header(
         ('{"type": "connection_init", "payload": 5}', 4400),
         ('{"type": "' + "é" * 300 + '"}', 4400),  # quoted in the reason: cut to fit
         ('{"type": "subscribe", "id": "", "payload": {"query": "{ a }"}}', 4400),
+        ('{"type": "ping", "payload": ' + "[" * 5000 + "]" * 5000 + "}", 4400),  # too deep
     ],
 )
 async def test_a_malformed_message_closes_with_the_protocols_code(

@@ -13,7 +13,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from gateway.server_stop import announce_stop, when_stopping
 from tests.live import Live, gateway_env, live_gateway
+from tests.services.test_change_feed import running_feed
 
 # A stop must not wait for uvicorn's graceful-shutdown timeout (10 s) for live streams.
 PROMPT_EXIT_SECONDS = 3.0
@@ -79,3 +81,19 @@ async def test_a_stop_ends_open_streams_and_websockets_at_once(tmp_path, workers
         print(f"{workers} worker(s): stopped in {elapsed:.2f} s")
         for client in clients:
             await client.aclose()
+
+
+async def test_a_stop_announced_ends_subscriptions_then_and_later(db, settings):
+    """Between the stop's announcement and the app's shutdown, requests in flight may
+    still subscribe: theirs end at once too, rather than hold the stop up."""
+    async with running_feed(db, settings) as services:
+        with when_stopping(services.feed.drain):
+            async with services.feed.subscribe({"products"}) as before:
+                announce_stop()
+                with pytest.raises(StopAsyncIteration):
+                    await asyncio.wait_for(before.receive(), 1)
+                async with services.feed.subscribe({"products"}) as after:
+                    with pytest.raises(StopAsyncIteration):
+                        await asyncio.wait_for(after.receive(), 1)
+            announce_stop()  # a second stop calls nothing again
+        assert services.feed.subscriber_count == 0
