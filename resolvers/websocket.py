@@ -102,7 +102,7 @@ def _wrong_field(message: Mapping[str, Any], fields: Mapping[str, tuple[type | N
     return ""
 
 
-def message_problem(message: object) -> str | None:
+def _message_problem(message: object) -> str | None:
     """Why ``message`` is not a graphql-transport-ws message; None when it is one.
 
     Fields the protocol does not define are ignored (as the protocol allows).
@@ -182,15 +182,15 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
             sessions.disconnected(client)
 
     async def handle_message(self, message: Message) -> None:
-        problem = message_problem(message)
+        problem = _message_problem(message)
         if problem is not None:
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        payload = message.get("payload") or {}
-        if self.connection_init_received or not isinstance(payload, dict):
+        payload = message.get("payload") or {}  # an object or null (_message_problem)
+        if self.connection_init_received:
             await super().handle_connection_init(message)  # refused as Strawberry does
             return
         context = self.context
