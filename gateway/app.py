@@ -24,6 +24,7 @@ from gateway.http import provide_actor, provide_services
 from gateway.metrics_serving import serving_metrics
 from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
 from gateway.ratelimit import build_limiter
+from gateway.server_stop import when_stopping
 from gateway.services import Services
 from resolvers import graphql_route_handlers
 from rest import exception_handlers, openapi_config, route_handlers
@@ -121,7 +122,8 @@ def create_app(
             # Live data's change streams: opened with the app, closed before the database.
             await services.feed.start()
             try:
-                yield
+                with when_stopping(services.feed.drain):  # a stop ends live streams at once
+                    yield
             finally:
                 await services.feed.stop()
 

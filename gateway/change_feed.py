@@ -208,6 +208,7 @@ class ChangeFeed:
         self._listeners: dict[str, list[Listener]] = {name: [] for name in sources}
         self._followers: list[StreamFollower] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._draining = False
 
     @property
     def enabled(self) -> bool:
@@ -264,6 +265,7 @@ class ChangeFeed:
         """Open the streams (in the background: a database away at start is retried)."""
         if not self.enabled or self._tasks:
             return
+        self._draining = False
         for name, converter in self._sources.items():
             reader = ChangeReader(self._db[name], converter, self._publish, self._lost)
             follower = StreamFollower(
@@ -285,6 +287,13 @@ class ChangeFeed:
             await asyncio.wait(self._tasks, timeout=_STOP_GRACE)
         self._tasks.clear()
         self._followers.clear()
+        self.drain()
+
+    def drain(self) -> None:
+        """End every subscription's iteration now, and a later one's at once: the server
+        is stopping (``gateway.server_stop``) and its live clients should hear the end
+        rather than wait for it. The streams stay open until ``stop``."""
+        self._draining = True
         for subscription in {sub for subs in self._subscribers.values() for sub in subs}:
             subscription._close()
 
@@ -307,6 +316,8 @@ class ChangeFeed:
         for name in sub.collections:
             self._subscribers[name].add(sub)
         sub._registered = True
+        if self._draining:
+            sub._close()
         key = client or ""
         self._per_client[key] = self._per_client.get(key, 0) + 1
         self._gauge()

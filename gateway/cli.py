@@ -29,26 +29,35 @@ from gateway.front_page import serving_line
 from gateway.header_timeout import header_timeout_protocol
 from gateway.logs import configure_logging
 from gateway.runtime import tune_garbage_collector
+from gateway.server_stop import GoingAwayWebSocketProtocol
 from gateway.workers import serve_workers
 
-__all__ = ["main"]
+__all__ = ["WEBSOCKET_MESSAGE_ALLOWANCE", "main", "uvicorn_options"]
 
 log = logging.getLogger("gateway")
 __version__ = version("gateway")
 
 
-def _uvicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+# What a WebSocket message may hold besides a GraphQL document: graphql-transport-ws's
+# envelope, an operation name, variables, a token in ``connection_init``.
+WEBSOCKET_MESSAGE_ALLOWANCE = 16 * 1024
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app (each worker alike), but for the address."""
     return {
-        "host": args.host or settings.host,
-        "port": args.port or settings.port,
         "log_config": None,  # keep the JSON logging configured by configure_logging
         "log_level": settings.log_level.lower(),
         "access_log": False,  # RequestContext writes the access log
         # Client addresses (rate limits, logs) and the scheme (HSTS) from trusted proxies only.
         "proxy_headers": True,
         "forwarded_allow_ips": settings.trusted_proxies,
+        # Requests in flight get this long; live streams end at once (gateway.server_stop).
         "timeout_graceful_shutdown": 10,
         "http": header_timeout_protocol(settings.header_timeout),
+        "ws": GoingAwayWebSocketProtocol,
+        # A larger message is refused (close 1009) from its frame's header, unread.
+        "ws_max_size": settings.graphql_max_document_bytes + WEBSOCKET_MESSAGE_ALLOWANCE,
         "ssl_certfile": settings.tls_cert,
         "ssl_keyfile": settings.tls_key,
     }
@@ -77,7 +86,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         app = create_app(settings)
     except SettingsError as exc:
         return _configuration_error(exc)
-    options = _uvicorn_options(settings, args)
+    options = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        **uvicorn_options(settings),
+    }
     log.info(serving_line(settings, options["host"], options["port"]))
     workers = args.workers or settings.workers
     if workers > 1:

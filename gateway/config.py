@@ -153,6 +153,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     graphql_max_subscriptions_per_connection: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
     # Seconds a WebSocket has to send connection_init after opening (closed 4408 past it).
     graphql_connection_init_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
+    # Open GraphQL WebSockets per client address (closed with 1008 above): a signed-in
+    # connection holds memory even with no subscription. Event streams are bounded by
+    # live_max_per_client (each holds one subscription).
+    graphql_max_websockets_per_client: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
 
     @property
     def is_development(self) -> bool:

@@ -7,7 +7,8 @@ one timer more, gives every request head ``header_timeout`` seconds, counted
 from the connection's start (after the TLS handshake, which asyncio times
 itself) or from the end of the previous answer, and closes the connection when
 the head is not complete by then. The body has its own timeout
-(``GATEWAY_BODY_TIMEOUT``, ``RequestContext``).
+(``GATEWAY_BODY_TIMEOUT``, ``RequestContext``). At a stop it announces the stop first
+(``gateway.server_stop``), so that open event streams end.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import functools
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from gateway.server_stop import announce_stop
 
 __all__ = ["HeaderTimeoutProtocol", "header_timeout_protocol"]
 
@@ -56,6 +59,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if not queued and not self.transport.is_closing():
             self._arm_head_timer()
+
+    def shutdown(self) -> None:
+        announce_stop()  # live streams end now rather than hold the stop up (server_stop)
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()

@@ -7,6 +7,10 @@ token (password changed: ``passwordVersion`` bumped; user deleted) or changes
 what they may see (their role). The change feed tells every process of every
 change to ``users``, whoever made it (``ChangeFeed.listen``); the token is then
 checked again the way requests check it (``AuthService.actor``).
+
+``LiveSessions`` also counts the open WebSockets of each client address: one that signs
+in and then idles, subscribing to nothing, still holds memory, so an address may hold
+``GATEWAY_GRAPHQL_MAX_WEBSOCKETS_PER_CLIENT`` at once.
 """
 
 from __future__ import annotations
@@ -73,11 +77,27 @@ class LiveSession:
 
 
 class LiveSessions:
-    """The process's signed-in live connections, by user."""
+    """The process's signed-in live connections, by user, and its WebSockets, by address."""
 
     def __init__(self) -> None:
         self._by_user: dict[str, set[LiveSession]] = {}
         self._services: Services | None = None
+        self._sockets: dict[str, int] = {}
+
+    def connected(self, client: str | None, limit: int) -> bool:
+        """Count a WebSocket of ``client`` opening; False (not counted) past ``limit``.
+        No address (a Unix socket's peer): one count for all such."""
+        held = self._sockets.get(client or "", 0)
+        if held >= limit:
+            return False
+        self._sockets[client or ""] = held + 1
+        return True
+
+    def disconnected(self, client: str | None) -> None:
+        """A counted WebSocket of ``client`` closed."""
+        held = self._sockets.pop(client or "", 0) - 1
+        if held > 0:
+            self._sockets[client or ""] = held
 
     def watch(self, services: Services) -> None:
         """Follow changes to users (once per process)."""

@@ -11,10 +11,16 @@ Strawberry's protocol handler, adapted:
   its cost (refused: an ``error`` message with ``RATE_LIMITED``); past the
   per-connection cap, an ``error`` message; over the maximum cost, the pipeline's
   ``error`` message, before anything is subscribed;
+* an address holds at most ``GATEWAY_GRAPHQL_MAX_WEBSOCKETS_PER_CLIENT`` open
+  connections; past it, the next is closed with 1008 (Policy Violation) at once;
 * errors are formatted as over HTTP (``schema.errors``: ``extensions.code``);
 * the server sends a ``ping`` every keep-alive interval once acknowledged;
 * a subscriber too slow to read its events (the feed's ``SlowConsumer``) is
-  closed with 1013 (Try Again Later), and over SSE told with ``SLOW_CONSUMER``.
+  closed with 1013 (Try Again Later), and over SSE told with ``SLOW_CONSUMER``;
+* a message that is not the protocol's (not JSON, not an object, a field of the wrong
+  type) closes with 4400 before Strawberry reads it (which would fail with an internal
+  error), and close reasons, which may quote the client, are cut to the 123 bytes a
+  close frame holds.
 """
 
 from __future__ import annotations
@@ -22,16 +28,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from cross_web import HTTPException
 from graphql import GraphQLError
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     NextMessagePayload,
     SubscribeMessage,
 )
@@ -48,12 +58,100 @@ from schema.errors import format_error, format_refusal, release
 if TYPE_CHECKING:
     from resolvers.controller import GatewayGraphQLController
 
-__all__ = ["CLOSE_FORBIDDEN", "CLOSE_SLOW_CONSUMER", "CLOSE_UNAVAILABLE", "LiveConnection"]
+__all__ = [
+    "CLOSE_FORBIDDEN",
+    "CLOSE_SLOW_CONSUMER",
+    "CLOSE_TOO_MANY",
+    "CLOSE_UNAVAILABLE",
+    "LiveConnection",
+]
 
 CLOSE_FORBIDDEN: Final = 4403
 CLOSE_SLOW_CONSUMER: Final = 1013
 CLOSE_UNAVAILABLE: Final = 1011
+CLOSE_TOO_MANY: Final = 1008
+TOO_MANY = "Too many WebSockets from this address"
 SLOW_CONSUMER = "Slow consumer: too many events unread"
+CLOSE_REASON_BYTES: Final = 123  # what a close frame holds (RFC 6455, 5.5)
+
+# Each message type's fields (beyond ``type``) and the types they may have; ``None``
+# in a tuple: the field may be absent or null.
+_FIELDS: Final[dict[str, dict[str, tuple[type | None, ...]]]] = {
+    "connection_init": {"payload": (dict, None)},
+    "ping": {"payload": (dict, None)},
+    "pong": {"payload": (dict, None)},
+    "subscribe": {"id": (str,), "payload": (dict,)},
+    "complete": {"id": (str,)},
+}
+_SUBSCRIBE_PAYLOAD: Final[dict[str, tuple[type | None, ...]]] = {
+    "query": (str,),
+    "variables": (dict, None),
+    "operationName": (str, None),
+    "extensions": (dict, None),
+}
+
+
+def _wrong_field(message: Mapping[str, Any], fields: Mapping[str, tuple[type | None, ...]]) -> str:
+    """The first of ``fields`` that ``message`` lacks or holds with a wrong type, or ''."""
+    for name, allowed in fields.items():
+        value = message.get(name)
+        if not (value is None and None in allowed) and not isinstance(
+            value, tuple(kind for kind in allowed if kind is not None)
+        ):
+            return name
+    return ""
+
+
+def _message_problem(message: object) -> str | None:
+    """Why ``message`` is not a graphql-transport-ws message; None when it is one.
+
+    Fields the protocol does not define are ignored (as the protocol allows).
+    """
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "A message must be an object with a string type"
+    kind = message["type"]
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        return f"Unknown message type: {kind}"
+    wrong = _wrong_field(message, fields)
+    if not wrong and kind == "subscribe":
+        wrong = _wrong_field(message["payload"], _SUBSCRIBE_PAYLOAD)
+        wrong = wrong and f"payload.{wrong}"
+    if wrong:
+        return f"Invalid {kind} message: {wrong}"
+    if kind == "subscribe" and not message["id"]:
+        return "Invalid subscribe message: id is empty"
+    return None
+
+
+class _CheckedWebSocket(AsyncWebSocketAdapter):
+    """A connection's WebSocket, as Strawberry's adapter, but that text which is not
+    JSON ends the messages as the protocol says (4400), and a close reason fits."""
+
+    def __init__(self, inner: AsyncWebSocketAdapter) -> None:
+        super().__init__(inner.view)
+        self._inner = inner
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        messages = self._inner.iter_json(ignore_parsing_errors=ignore_parsing_errors)
+        async with aclosing(messages):
+            while True:
+                try:
+                    message = await anext(messages)
+                except StopAsyncIteration:
+                    return
+                except HTTPException:  # the view's JSON rules refused it (depth, syntax)
+                    raise NonJsonMessageReceived from None
+                yield message
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        await self._inner.send_json(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        cut = reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
+        await self._inner.close(code, cut)
 
 
 def _slow(result: ExecutionResult) -> bool:
@@ -67,13 +165,32 @@ class LiveConnection(BaseGraphQLTransportWSHandler[Context, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.websocket = _CheckedWebSocket(self.websocket)
         self._keepalive: asyncio.Task[None] | None = None
         self._session: LiveSession | None = None
         self._closing: asyncio.Task[None] | None = None
 
+    async def handle(self) -> None:
+        sessions, client = self.view.live_sessions, self.context.client
+        settings = self.context.request.app.state.settings
+        if not sessions.connected(client, settings.graphql_max_websockets_per_client):
+            await self.websocket.close(CLOSE_TOO_MANY, TOO_MANY)
+            return
+        try:
+            await super().handle()
+        finally:
+            sessions.disconnected(client)
+
+    async def handle_message(self, message: Message) -> None:
+        problem = _message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        payload = message.get("payload") or {}
-        if self.connection_init_received or not isinstance(payload, dict):
+        payload = message.get("payload") or {}  # an object or null (_message_problem)
+        if self.connection_init_received:
             await super().handle_connection_init(message)  # refused as Strawberry does
             return
         context = self.context

@@ -1,5 +1,6 @@
 """Clients for the subscription tests: the real app served by uvicorn on a loopback port
-(in the test's event loop, over the test's database client), a graphql-transport-ws
+(with ``gateway serve``'s options, in the test's event loop, over the test's database
+client), a graphql-transport-ws
 client over ``websockets`` and a GraphQL over SSE client over httpx."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar import Litestar
 from websockets.asyncio.client import ClientConnection, connect
 
 from gateway.app import create_app
+from gateway.cli import uvicorn_options
 from gateway.config import Settings
 
 __all__ = ["SSE", "WS", "live", "live_settings", "sse_events", "ws_connect", "ws_subscribe"]
@@ -38,9 +40,9 @@ async def live(settings: Settings, mongo: Any) -> AsyncIterator[tuple[Litestar, 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, lifespan="on", ws="websockets-sansio", log_level="warning", access_log=False
-    )
+    # As ``gateway serve`` serves it (its WebSocket protocol and limits, its stop).
+    options = {**uvicorn_options(settings), "log_level": "warning", "lifespan": "on"}
+    config = uvicorn.Config(app, **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
