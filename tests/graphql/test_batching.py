@@ -84,6 +84,12 @@ async def test_total_and_cursors_cost_only_when_selected(recorded):
         " fragment Total on ProductConnection { totalCount }",
     )
     with_total = Counter(recorder.commands)
+    recorder.commands.clear()
+    inline = await data(
+        http, "{ products(first: 2) { ... on ProductConnection { n: totalCount } } }"
+    )
+    assert inline["products"]["n"] == 5  # an alias in an inline fragment is seen through
+    assert Counter(recorder.commands)[("aggregate", "products")] == 1
     assert len(plain["products"]["nodes"]) == 2
     assert counted["products"]["totalCount"] == 5
     assert all(edge["cursor"] for edge in counted["products"]["edges"])
