@@ -26,10 +26,10 @@ from gateway.config import (
 )
 from gateway.errors import GatewayError, ValidationFailed
 from gateway.front_page import serving_line
-from gateway.header_timeout import header_timeout_protocol
 from gateway.logs import configure_logging
 from gateway.runtime import tune_garbage_collector
 from gateway.workers import serve_workers
+from gateway.write_timeout import http_protocol
 
 __all__ = ["main"]
 
@@ -48,7 +48,7 @@ def _uvicorn_options(settings: Settings, args: argparse.Namespace) -> dict[str, 
         "proxy_headers": True,
         "forwarded_allow_ips": settings.trusted_proxies,
         "timeout_graceful_shutdown": 10,
-        "http": header_timeout_protocol(settings.header_timeout),
+        "http": http_protocol(settings),
         "ssl_certfile": settings.tls_cert,
         "ssl_keyfile": settings.tls_key,
     }

@@ -153,6 +153,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     graphql_max_subscriptions_per_connection: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
     # Seconds a WebSocket has to send connection_init after opening (closed 4408 past it).
     graphql_connection_init_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
+    # Seconds a client may leave an answer unread (its TCP window full) before the
+    # connection is cut (gateway/write_timeout.py): a stalled event stream ends.
+    write_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
 
     @property
     def is_development(self) -> bool:
