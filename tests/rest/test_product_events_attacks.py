@@ -51,9 +51,13 @@ class Server:
 
     async def settled(self) -> None:
         """Wait until no subscription and no connection is left (or fail)."""
-        await until(
-            lambda: not (self.feed.subscriber_count or self.uvicorn.server_state.connections)
-        )
+        try:
+            await until(
+                lambda: not (self.feed.subscriber_count or self.uvicorn.server_state.connections)
+            )
+        except TimeoutError:
+            left = self.feed.subscriber_count, len(self.uvicorn.server_state.connections)
+            raise AssertionError(f"subscriptions and connections left: {left}") from None
         assert self.feed._per_client == {}
         assert all(not subs for subs in self.feed._subscribers.values())
 
@@ -88,19 +92,24 @@ async def server(settings: Settings, mongo: AsyncMongoClient[Any]) -> AsyncItera
         await task
 
 
-async def _open(server: Server, query: str = "", headers: bytes = b"") -> socket.socket:
-    """A raw connection that asked for the stream (and reads nothing yet)."""
+async def raw_request(server: Server, request: bytes) -> socket.socket:
+    """A raw connection, with a small receive buffer, that sent ``request`` (and reads
+    nothing yet)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
     await loop.sock_connect(sock, ("127.0.0.1", server.port))
-    head = f"GET {URL}{query} HTTP/1.1\r\nHost: t\r\n".encode() + headers + b"\r\n"
-    await loop.sock_sendall(sock, head)
+    await loop.sock_sendall(sock, request)
     return sock
 
 
-async def _read_until(sock: socket.socket, marker: bytes) -> bytes:
+async def open_stream(server: Server, query: str = "") -> socket.socket:
+    """A raw connection that asked for the event stream."""
+    return await raw_request(server, f"GET {URL}{query} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+
+
+async def read_until(sock: socket.socket, marker: bytes) -> bytes:
     loop = asyncio.get_running_loop()
     got = b""
     async with asyncio.timeout(WAIT):
@@ -111,7 +120,7 @@ async def _read_until(sock: socket.socket, marker: bytes) -> bytes:
     return got
 
 
-async def _insert(server: Server, count: int, description: str = "") -> None:
+async def insert_products(server: Server, count: int, description: str = "") -> None:
     now = datetime.now(UTC)
     docs = [
         {"name": f"P{i}", "category": "attack", "price": 1, "description": description or None,
@@ -122,12 +131,12 @@ async def _insert(server: Server, count: int, description: str = "") -> None:
 
 
 async def test_a_reader_that_never_reads_is_dropped_and_disconnected(server):
-    sock = await _open(server)
+    sock = await open_stream(server)
     try:
-        await _read_until(sock, b"retry: 3000")
+        await read_until(sock, b"retry: 3000")
         assert server.feed.subscriber_count == 1
         # ~10 MB of events: far more than the socket buffers and the queue hold.
-        await _insert(server, 2000, "x" * 5000)
+        await insert_products(server, 2000, "x" * 5000)
         await server.settled()  # dropped from the feed, and the connection cut
         assert len(server.uvicorn.server_state.connections) == 0
         loop = asyncio.get_running_loop()
@@ -144,11 +153,11 @@ async def test_streams_dropped_mid_stream_leave_nothing(server):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for round in range(10):
-            socks = [await _open(server) for _ in range(50)]
+            socks = [await open_stream(server) for _ in range(50)]
             for sock in socks:
-                await _read_until(sock, b"retry: 3000")
+                await read_until(sock, b"retry: 3000")
             assert server.feed.subscriber_count == 50
-            await _insert(server, 1)
+            await insert_products(server, 1)
             for index, sock in enumerate(socks):  # closed without reading the change
                 if index % 2:  # killed: a reset, not a FIN
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
