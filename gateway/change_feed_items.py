@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from gateway.db import parse_oid
 from gateway.errors import ValidationFailed
+from gateway.models.products import ProductCreate
 
 __all__ = ["Change", "ChangeKind", "Converter", "Gap", "Item", "ProductFilter"]
 
@@ -57,9 +58,19 @@ class ProductFilter:
 
     @classmethod
     def parse(cls, category: str | None, product_id: str | None) -> ProductFilter:
-        """Raises: ValidationFailed: ``product_id`` is not a product id (24 hex digits)."""
+        """Raises: ValidationFailed: ``category`` is no product's category (the rule of
+        ``ProductCreate``: a subscription holds its filter for as long as it lasts), or
+        ``product_id`` is not a product id (24 hex digits)."""
+        problems = []
+        if category:
+            try:
+                ProductCreate.rules["category"](category)
+            except ValueError as exc:
+                problems.append(f"category: {exc}")
         if product_id is not None and parse_oid(product_id) is None:
-            raise ValidationFailed("Invalid query parameter", ["id: must be a product id"])
+            problems.append("id: must be a product id")
+        if problems:
+            raise ValidationFailed("Invalid query parameter", problems)
         return cls(category or None, product_id)
 
     def matches(self, item: Item) -> bool:

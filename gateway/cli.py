@@ -26,11 +26,11 @@ from gateway.config import (
 )
 from gateway.errors import GatewayError, ValidationFailed
 from gateway.front_page import serving_line
-from gateway.header_timeout import header_timeout_protocol
 from gateway.logs import configure_logging
 from gateway.runtime import tune_garbage_collector
 from gateway.server_stop import GoingAwayWebSocketProtocol
 from gateway.workers import serve_workers
+from gateway.write_timeout import http_protocol
 
 __all__ = ["WEBSOCKET_MESSAGE_ALLOWANCE", "main", "uvicorn_options"]
 
@@ -54,7 +54,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "forwarded_allow_ips": settings.trusted_proxies,
         # Requests in flight get this long; live streams end at once (gateway.server_stop).
         "timeout_graceful_shutdown": 10,
-        "http": header_timeout_protocol(settings.header_timeout),
+        "http": http_protocol(settings),
         "ws": GoingAwayWebSocketProtocol,
         # A larger message is refused (close 1009) from its frame's header, unread.
         "ws_max_size": settings.graphql_max_document_bytes + WEBSOCKET_MESSAGE_ALLOWANCE,

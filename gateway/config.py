@@ -157,6 +157,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # connection holds memory even with no subscription. Event streams are bounded by
     # live_max_per_client (each holds one subscription).
     graphql_max_websockets_per_client: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
+    # Seconds a client may leave an answer unread (its TCP window full) before the
+    # connection is cut (gateway/write_timeout.py): a stalled event stream ends.
+    write_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
 
     @property
     def is_development(self) -> bool:

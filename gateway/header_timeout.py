@@ -14,14 +14,13 @@ the head is not complete by then. The body has its own timeout
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.server_stop import announce_stop
 
-__all__ = ["HeaderTimeoutProtocol", "header_timeout_protocol"]
+__all__ = ["HeaderTimeoutProtocol"]
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
@@ -67,8 +66,3 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
         super().connection_lost(exc)
-
-
-def header_timeout_protocol(seconds: float) -> functools.partial[HeaderTimeoutProtocol]:
-    """What ``uvicorn.Config(http=...)`` takes (a partial, so that workers can unpickle it)."""
-    return functools.partial(HeaderTimeoutProtocol, header_timeout=seconds)
