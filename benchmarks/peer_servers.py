@@ -118,8 +118,10 @@ def peer_server(peer: PeerApp, env: Mapping[str, str], logs: Path) -> CommandSer
 def workers_server(
     gateway_env: Mapping[str, str], mongodb_uri: str, workers: int, logs: Path, cwd: Path
 ) -> CommandServer:
-    """``gateway serve --workers N`` on the single gateway's database (``mongodb_uri``)."""
-    env = {**gateway_env, "GATEWAY_MONGODB_URI": mongodb_uri}
+    """``gateway serve --workers N`` on the single gateway's database (``mongodb_uri``),
+    without live data: each worker's change streams would poll the shared embedded
+    database all run long, and it would never be idle between runs (``settle``)."""
+    env = {**gateway_env, "GATEWAY_MONGODB_URI": mongodb_uri, "GATEWAY_LIVE_DATA": "false"}
     name = f"gateway-serve-{workers}"
     return CommandServer(
         name, f"gateway serve --workers {workers}", env, logs / f"{name}.log", cwd,
