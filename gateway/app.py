@@ -21,6 +21,7 @@ from gateway.db import build_client, close_client, ensure_indexes
 from gateway.embedded import EmbeddedServer
 from gateway.front_page import front_page_handlers
 from gateway.http import provide_actor, provide_services
+from gateway.local_writes import LocalWrites
 from gateway.metrics_serving import serving_metrics
 from gateway.observability import DatabaseCommandCounter, Metrics, RequestContext
 from gateway.ratelimit import build_limiter
@@ -66,13 +67,15 @@ async def open_services(
     embedded: EmbeddedServer | None = None
     own_client = client is None
     db_client = client
+    # A shared client (tests) carries no listener of ours: its writes wait for a poll.
+    local_writes = LocalWrites()
     if own_client:
         uri = settings.mongodb_uri
         if uri is None:
             embedded = EmbeddedServer(settings.data_path)
             uri = embedded.start()  # on the loop's thread, see EmbeddedServer._launch
             embedded.supervise()
-        db_client = build_client(uri, settings, listeners)
+        db_client = build_client(uri, settings, [*listeners, local_writes])
     db = db_client[settings.db_name]
     indexes = asyncio.create_task(_ensure_indexes_eventually(db))
     with contextlib.suppress(TimeoutError):
@@ -80,6 +83,7 @@ async def open_services(
     passwords = Passwords(settings)
     limiter = build_limiter(settings, db)
     services = Services.build(db, settings, passwords, limiter, metrics)
+    local_writes.notify(services.feed.nudge)
     # Unfinished uploads (a crash, a lost client) are removed while the app runs.
     sweeper = asyncio.create_task(services.files.sweep_forever(_SWEEP_SECONDS))
     try:

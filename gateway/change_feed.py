@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -209,6 +210,9 @@ class ChangeFeed:
         self._followers: list[StreamFollower] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
+        # Where the streams run, for nudges from another thread (Motor's).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
 
     @property
     def enabled(self) -> bool:
@@ -261,11 +265,29 @@ class ChangeFeed:
         token revocation); its exceptions are logged, not propagated."""
         self._listeners[collection].append(callback)
 
+    def nudge(self, collection: str) -> None:
+        """Read ``collection``'s stream now rather than at its next poll: this process
+        wrote to it (``gateway.local_writes``). Safe to call from any thread."""
+        loop = self._loop
+        if loop is None or collection not in self._sources:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._wake(collection)
+        else:
+            loop.call_soon_threadsafe(self._wake, collection)
+
+    def _wake(self, collection: str) -> None:
+        for follower in self._followers:
+            if follower.name == collection:
+                follower.wake()
+
     async def start(self) -> None:
         """Open the streams (in the background: a database away at start is retried)."""
         if not self.enabled or self._tasks:
             return
         self._draining = False
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         for name, converter in self._sources.items():
             reader = ChangeReader(self._db[name], converter, self._publish, self._lost)
             follower = StreamFollower(

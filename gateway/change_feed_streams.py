@@ -113,15 +113,26 @@ class StreamFollower:
         self.resume_token: Mapping[str, Any] | None = None
         self.open = False
         self._stopping = asyncio.Event()
+        self._woken = asyncio.Event()  # set by ``wake`` and ``stop``
+
+    @property
+    def name(self) -> str:
+        """The followed collection's name."""
+        return self._reader.name
 
     def stop(self) -> None:
         """Ask ``run`` to close the stream and return (within a getMore's wait)."""
         self._stopping.set()
+        self._woken.set()
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep ``seconds``, or less when asked to stop."""
+    def wake(self) -> None:
+        """Poll at once rather than after the poll interval (the collection was written)."""
+        self._woken.set()
+
+    async def _pause(self, seconds: float, until: asyncio.Event | None = None) -> None:
+        """Sleep ``seconds``, or less when ``until`` is set (by default: asked to stop)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for((until or self._stopping).wait(), seconds)
 
     async def run(self) -> None:
         """Follow the stream until stopped."""
@@ -167,7 +178,10 @@ class StreamFollower:
             if event is None:
                 if stream.resume_token is not None:
                     self.resume_token = stream.resume_token
-                await self._pause(self._poll_interval)
+                # Cleared after the wait, never before: a write acknowledged while the
+                # getMore was under way has woken it already, and is read next.
+                await self._pause(self._poll_interval, self._woken)
+                self._woken.clear()
                 continue
             await self._reader.handle(event)
             if event.get("operationType") == "invalidate":

@@ -140,7 +140,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     live_data: bool = True
     # Seconds between polls of a change stream after an empty answer (the embedded
     # database answers at once; MongoDB waits up to a second on the server first).
-    live_poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.05
+    live_poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.1
     # Changes kept per process for clients resuming with Last-Event-ID.
     live_history: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1000
     # Changes a subscriber may leave unread before it is dropped as too slow.
