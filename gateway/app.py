@@ -27,6 +27,7 @@ from gateway.observability import DatabaseCommandCounter, Metrics, RequestContex
 from gateway.ratelimit import build_limiter
 from gateway.server_stop import when_stopping
 from gateway.services import Services
+from gateway.shared_generation import SharedGeneration
 from resolvers import graphql_route_handlers
 from rest import exception_handlers, openapi_config, route_handlers
 
@@ -123,6 +124,10 @@ def create_app(
             serving_metrics(metrics, settings),
         ):
             app.state.services = services
+            shared = None
+            if workers_dir is not None:  # one of `gateway serve --workers N`: share writes
+                shared = SharedGeneration(workers_dir / "product-totals.generation")
+                services.products.totals.share(shared)
             # Live data's change streams: opened with the app, closed before the database.
             await services.feed.start()
             try:
@@ -130,6 +135,8 @@ def create_app(
                     yield
             finally:
                 await services.feed.stop()
+                if shared is not None:
+                    shared.close()
 
     cors = (
         CORSConfig(

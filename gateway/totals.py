@@ -13,6 +13,11 @@ when the collection is written. So a count is kept per filter until a write:
 - requests that miss at once share one count that started after the last
   invalidation (a count already running under the same generation is as
   exact as a new one), instead of each sending their own;
+- the workers of one ``gateway serve --workers N`` share a write counter
+  (``share``, ``gateway.shared_generation``): a worker bumps it with each
+  write, before the client hears of it, and the others compare it before
+  using a kept total, so a write through one worker is never missing from
+  another's totals;
 - writes by other processes (other gateway instances, other clients) are
   seen only through an invalidation source such as the change feed: the
   cache is used only while ``trusted()`` says that source is live, and
@@ -28,6 +33,8 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from typing import NamedTuple
+
+from gateway.shared_generation import SharedGeneration
 
 __all__ = ["TotalsCache", "never"]
 
@@ -45,7 +52,16 @@ class _Kept(NamedTuple):
 class TotalsCache:
     """Counts per key (a filter, for example) of one collection, forgotten on every write."""
 
-    __slots__ = ("_clock", "_counting", "_generation", "_kept", "_trusted", "_ttl")
+    __slots__ = (
+        "_clock",
+        "_counting",
+        "_generation",
+        "_kept",
+        "_outside",
+        "_shared",
+        "_trusted",
+        "_ttl",
+    )
 
     def __init__(
         self,
@@ -59,6 +75,15 @@ class TotalsCache:
         self._generation = 0
         self._kept: dict[Hashable, _Kept] = {}
         self._counting: dict[Hashable, asyncio.Future[int]] = {}
+        self._shared: SharedGeneration | None = None
+        self._outside = 0  # the shared counter's value when last looked at
+
+    def share(self, shared: SharedGeneration) -> None:
+        """Forget totals when another process sharing ``shared`` writes (its workers),
+        and tell them of this one's writes."""
+        self._shared = shared
+        self._outside = shared.value()
+        self._forget()
 
     def trust(self, source: Callable[[], bool]) -> None:
         """Keep totals while ``source()`` says other writers' changes are heard (the change
@@ -73,10 +98,25 @@ class TotalsCache:
         return self._ttl > 0 and self._trusted()
 
     def invalidate(self) -> None:
-        """Forget every total; counts running now are not kept. Call after each write."""
+        """Forget every total, here and in the processes sharing the write counter;
+        counts running now are not kept. Call after each write."""
+        self._forget()
+        if self._shared is not None:
+            self._outside = self._shared.bump()
+
+    def _forget(self) -> None:
         self._generation += 1
         self._kept.clear()
         self._counting.clear()
+
+    def _catch_up(self) -> None:
+        """Forget every total if a process sharing the write counter wrote since last seen
+        (a count kept meanwhile is forgotten here too: it may have raced that write)."""
+        if self._shared is not None:
+            outside = self._shared.value()
+            if outside != self._outside:
+                self._outside = outside
+                self._forget()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -92,6 +132,7 @@ class TotalsCache:
         if not self.active:
             self._kept.clear()  # kept before a lapse of trust: changes may have gone unheard
             return await count()
+        self._catch_up()
         kept = self._kept.get(key)
         if kept is not None and kept.expires > self._clock():
             return kept.total

@@ -6,12 +6,15 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psutil
+from pymongo import MongoClient
 
-from tests.live import gateway_env, live_gateway
+from tests.conftest import ADMIN_PASSWORD
+from tests.live import gateway_env, live_gateway, run_cli
 
 
 def _worker_of(response: httpx.Response) -> str:
@@ -75,3 +78,43 @@ def test_two_workers_share_a_port_metrics_and_limits_and_stop_together(tmp_path)
         live.process.wait(timeout=30)
         _, alive = psutil.wait_procs(processes, timeout=15)
         assert alive == []
+
+
+def test_a_write_through_one_worker_is_in_the_next_total_from_any_worker(tmp_path, mongo_uri):
+    """Each worker keeps totals; their change feeds poll only every 5 s here, so only
+    the shared write counter (gateway.shared_generation) can tell them of a write."""
+    db_name = f"workers_{uuid.uuid4().hex[:12]}"
+    env = gateway_env(
+        tmp_path / "data", mongodb_uri=mongo_uri, db_name=db_name, live_poll_interval="5"
+    )
+    email = "workers-admin@example.com"
+    made = run_cli(
+        ["create-admin", "--email", email, "--password", ADMIN_PASSWORD, "--name", "Admin"], env
+    )
+    assert made.returncode == 0, made.stderr
+    with live_gateway(env, args=["--workers", "2"]) as live:
+        login = httpx.post(
+            f"{live.base_url}/api/auth/login", json={"email": email, "password": ADMIN_PASSWORD}
+        )
+        admin = {"Authorization": f"Bearer {login.json()['token']}"}
+
+        def total() -> tuple[int, str]:
+            # A new connection each time: the kernel spreads them over the workers.
+            page = httpx.get(f"{live.base_url}/api/products?limit=1")
+            assert page.status_code == 200, page.text
+            return page.json()["pagination"]["total"], _worker_of(page)
+
+        readers = {total()[1] for _ in range(20)}  # both workers now keep the total 0
+        assert len(readers) == 2
+        readers = set()
+        for created in range(1, 31):
+            product = {"name": f"Lamp {created}", "category": "home", "price": 5}
+            answer = httpx.post(f"{live.base_url}/api/products", json=product, headers=admin)
+            assert answer.status_code == 201, answer.text
+            for _ in range(3):
+                seen, worker = total()
+                readers.add(worker)
+                assert seen == created
+        assert len(readers) == 2
+    with MongoClient(mongo_uri) as client:
+        client.drop_database(db_name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -12,6 +14,7 @@ from gateway.documents.products import new_product
 from gateway.models import ProductCreate, ProductUpdate
 from gateway.pagination import CursorArgs, PageParams
 from gateway.services import Services
+from gateway.shared_generation import SharedGeneration
 from gateway.totals import TotalsCache
 from tests.conftest import OPERATOR
 
@@ -233,3 +236,62 @@ async def test_racing_writes_and_reads_end_exact(core: Services, driver_db):
     assert reads >= writers  # the reads ran among the writes
     assert (await service.page("c", PageParams(1, 1))).total == base
     assert await driver_db["products"].count_documents({"category": "c"}) == base
+
+
+def _workers(tmp_path, n: int = 2) -> list[TotalsCache]:
+    """``n`` caches sharing one write counter, as the workers of one ``serve`` do."""
+    caches = []
+    for _ in range(n):
+        cache = TotalsCache(60, trusted)
+        cache.share(SharedGeneration(tmp_path / "totals.generation"))
+        caches.append(cache)
+    return caches
+
+
+async def test_a_write_through_one_worker_is_counted_by_the_others(tmp_path):
+    first, second = _workers(tmp_path)
+    counts = Counts()
+    assert await second.total("k", counts) == 7
+    assert await second.total("k", counts) == 7
+    assert counts.calls == 1
+    for value in (8, 9):
+        counts.value = value
+        with first.writing():
+            pass
+        assert await second.total("k", counts) == value  # not the kept one
+    assert counts.calls == 3
+    assert await second.total("k", counts) == 9
+    assert counts.calls == 3  # kept again until the next write
+
+
+async def test_a_count_that_raced_another_workers_write_is_not_kept(tmp_path):
+    first, second = _workers(tmp_path)
+    counts = Counts()
+    counts.gate = asyncio.Event()
+    racing = asyncio.create_task(second.total("k", counts))
+    await counts.started.wait()
+    with first.writing():  # acknowledged while the other worker counts
+        pass
+    counts.gate.set()
+    assert await racing == 7  # began before the write: may answer without it
+    counts.gate = None
+    counts.value = 8
+    assert await second.total("k", counts) == 8
+
+
+def test_the_shared_counter_loses_no_increment_across_processes(tmp_path):
+    path = tmp_path / "g"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from gateway.shared_generation import SharedGeneration\n"
+        "g = SharedGeneration(Path(sys.argv[1]))\n"
+        "for _ in range(2000): g.bump()\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path)]) for _ in range(4)]
+    assert [proc.wait(timeout=60) for proc in procs] == [0, 0, 0, 0]
+    shared = SharedGeneration(path)
+    try:
+        assert shared.value() == 8000
+    finally:
+        shared.close()
