@@ -8,9 +8,17 @@ What holds on the embedded server (nx-27017 0.8.1) and on MongoDB alike:
   interval; MongoDB waits ``max_await_time_ms`` on the server before answering empty.
 - The last resume token is kept (an event's own id once it is published, the
   server's post-batch token after an empty answer), and after any driver error the
-  stream is opened again with ``resume_after=`` it, with backoff: a database restart
-  loses no event. The embedded server's tokens (``{"_data": "nx:<rowid>"}``) live in
-  its SQLite change log and work across its restarts.
+  stream is opened again with ``resume_after=`` it: a database restart loses no
+  event. The embedded server's tokens (``{"_data": "nx:<rowid>"}``) live in its
+  SQLite change log and work across its restarts.
+- An error that came back fast (connection refused, server down) is retried after a
+  backoff (0.1 s doubling to 5 s), so that a database away does not spin the loop. A
+  timeout (``PyMongoError.timeout``: the operation deadline ``GATEWAY_MONGO_TIMEOUT_MS``
+  ran out, waiting for a pooled connection, a server or an answer) is retried at
+  once with the backoff left as it was: the attempt itself already waited out the
+  deadline. Under load a getMore can run into it (its answer read late behind request
+  traffic); backing off there delayed delivery by up to the 5 s cap after the load,
+  and through a stall the backoff grew as if the database were down.
 - A token the server no longer has (MongoDB: ``ChangeStreamHistoryLost``) and an
   ``invalidate`` (the collection dropped or renamed) cannot be resumed from: the
   subscribers are told (a ``Gap``) and the stream starts again from now.
@@ -149,15 +157,15 @@ class StreamFollower:
                     backoff = _FIRST_BACKOFF
                     await self._follow(stream)
                 continue  # invalidated: start again from now
-            except OperationFailure as exc:
-                if exc.code not in _HISTORY_LOST:
-                    failing = self._report(failing, exc)
-                else:
+            except PyMongoError as exc:
+                if isinstance(exc, OperationFailure) and exc.code in _HISTORY_LOST:
                     log.warning("change stream on %s cannot resume (%s)", name, exc)
                     self.resume_token = None
                     self._reader.lost(name, "the database no longer holds the missed changes")
-            except PyMongoError as exc:
-                failing = self._report(failing, exc)
+                else:
+                    failing = self._report(failing, exc)
+                    if exc.timeout:
+                        continue  # the deadline was waited out: no pause, backoff unchanged
             except Exception:  # a bug must not end live data for the process
                 log.exception("change stream on %s failed", name)
             finally:
