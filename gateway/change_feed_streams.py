@@ -41,6 +41,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from gateway.change_feed_items import Change, ChangeKind, Converter, Item
 from gateway.db import Collection
+from gateway.observability import command_source
 
 __all__ = ["ChangeReader", "StreamFollower", "event_id_of"]
 
@@ -143,7 +144,9 @@ class StreamFollower:
             await asyncio.wait_for((until or self._stopping).wait(), seconds)
 
     async def run(self) -> None:
-        """Follow the stream until stopped."""
+        """Follow the stream until stopped (in a task of its own: its database commands
+        are counted as the feed's, ``command_source`` "live", not the app's)."""
+        command_source.set("live")
         backoff = _FIRST_BACKOFF
         failing = False
         name = self._reader.name
