@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 __all__ = ["Reply", "call", "db_commands", "graphql", "graphql_body"]
 
 _TIMEOUT = 60.0
+# The application's commands only: the change feed's (source="live") poll all the time.
 _DB_COMMAND = re.compile(
-    r'^gateway_db_commands_total\{collection="([^"]*)",command="([^"]*)"\} (\S+)$', re.MULTILINE
+    r'^gateway_db_commands_total\{collection="([^"]*)",command="([^"]*)",source="app"\} (\S+)$',
+    re.MULTILINE,
 )
 
 
@@ -70,7 +72,8 @@ def graphql(
 
 def db_commands(base_url: str, token: str) -> dict[str, float]:
     """The gateway's database command counters, keyed ``collection.command``, from /metrics
-    (``token``: the gateway's ``GATEWAY_METRICS_TOKEN``)."""
+    (``token``: the gateway's ``GATEWAY_METRICS_TOKEN``): those of the application (requests),
+    not the change feed's, whose polls would fall inside any request measured."""
     reply = call(base_url, "GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
     if reply.status != 200:
         raise SystemExit(f"GET /metrics answered {reply.status}: no command counts")

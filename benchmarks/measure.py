@@ -115,7 +115,8 @@ def measure(probe: Probe, drive: Callable[[], WrkResult]) -> Sample:
 
 
 def commands_of(metrics_url: str, token: str, send: Callable[[], object]) -> dict[str, float]:
-    """The database commands (``collection.command``: count) that ``send`` caused."""
+    """The database commands (``collection.command``: count) that ``send`` caused: the
+    application's, not those the change feed sent meanwhile (``client.db_commands``)."""
     before = db_commands(metrics_url, token)
     send()
     after = db_commands(metrics_url, token)

@@ -371,8 +371,9 @@ def _settings_section(outcome: Outcome) -> list[str]:
         "- CPU: utime + stime from `/proc/<pid>/stat` of the server and of the database "
         "process, read once both are idle before a run and as soon as wrk stops, divided by "
         "the requests wrk completed.",
-        "- db cmds/req: the change of `gateway_db_commands_total` (`/metrics`) over one "
-        "request sent alone, after a first one.",
+        '- db cmds/req: the change of `gateway_db_commands_total{source="app"}` (`/metrics`: '
+        'the change feed\'s polls are `source="live"`) over one request sent alone, after a '
+        "first one.",
         "- Errors: socket errors, timeouts and answers with a status of 400 or more.",
     ]
 

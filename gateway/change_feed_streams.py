@@ -8,9 +8,18 @@ What holds on the embedded server (nx-27017 0.8.1) and on MongoDB alike:
   interval; MongoDB waits ``max_await_time_ms`` on the server before answering empty.
 - The last resume token is kept (an event's own id once it is published, the
   server's post-batch token after an empty answer), and after any driver error the
-  stream is opened again with ``resume_after=`` it, with backoff: a database restart
-  loses no event. The embedded server's tokens (``{"_data": "nx:<rowid>"}``) live in
-  its SQLite change log and work across its restarts.
+  stream is opened again with ``resume_after=`` it: a database restart loses no
+  event. The embedded server's tokens (``{"_data": "nx:<rowid>"}``) live in its
+  SQLite change log and work across its restarts.
+- An error that came back fast (connection refused, server down) is retried after a
+  backoff (0.1 s doubling to 5 s), so that a database away does not spin the loop. A
+  timeout (``PyMongoError.timeout``: the operation deadline ``GATEWAY_MONGO_TIMEOUT_MS``
+  ran out, waiting for a pooled connection, a server or an answer) after at least
+  half the deadline is retried at once with the backoff left as it was: the attempt
+  itself already waited out the deadline. Under load a getMore can run into it (its
+  answer read late behind request traffic); backing off there delayed delivery by up
+  to the 5 s cap after the load, and through a stall the backoff grew as if the
+  database were down.
 - A token the server no longer has (MongoDB: ``ChangeStreamHistoryLost``) and an
   ``invalidate`` (the collection dropped or renamed) cannot be resumed from: the
   subscribers are told (a ``Gap``) and the stream starts again from now.
@@ -25,6 +34,7 @@ import base64
 import contextlib
 import inspect
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,6 +43,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from gateway.change_feed_items import Change, ChangeKind, Converter, Item
 from gateway.db import Collection
+from gateway.observability import command_source
 
 __all__ = ["ChangeReader", "StreamFollower", "event_id_of"]
 
@@ -110,6 +121,9 @@ class StreamFollower:
         self._reader = reader
         self._poll_interval = poll_interval
         self._max_await_ms = max(1, min(_MAX_AWAIT_MS, operation_ms // 2))
+        # A timeout after less than this came back fast (CSOT refuses at once an operation
+        # whose remaining time is under the round trip): it is backed off, not repeated.
+        self._waited_s = operation_ms / 2000
         self.resume_token: Mapping[str, Any] | None = None
         self.open = False
         self._stopping = asyncio.Event()
@@ -135,11 +149,14 @@ class StreamFollower:
             await asyncio.wait_for((until or self._stopping).wait(), seconds)
 
     async def run(self) -> None:
-        """Follow the stream until stopped."""
+        """Follow the stream until stopped (in a task of its own: its database commands
+        are counted as the feed's, ``command_source`` "live", not the app's)."""
+        command_source.set("live")
         backoff = _FIRST_BACKOFF
         failing = False
         name = self._reader.name
         while not self._stopping.is_set():
+            attempt = time.monotonic()
             try:
                 async with await self._watch() as stream:
                     self.open = True
@@ -149,15 +166,15 @@ class StreamFollower:
                     backoff = _FIRST_BACKOFF
                     await self._follow(stream)
                 continue  # invalidated: start again from now
-            except OperationFailure as exc:
-                if exc.code not in _HISTORY_LOST:
-                    failing = self._report(failing, exc)
-                else:
+            except PyMongoError as exc:
+                if isinstance(exc, OperationFailure) and exc.code in _HISTORY_LOST:
                     log.warning("change stream on %s cannot resume (%s)", name, exc)
                     self.resume_token = None
                     self._reader.lost(name, "the database no longer holds the missed changes")
-            except PyMongoError as exc:
-                failing = self._report(failing, exc)
+                else:
+                    failing = self._report(failing, exc)
+                    if exc.timeout and time.monotonic() - attempt >= self._waited_s:
+                        continue  # the deadline was waited out: no pause, backoff unchanged
             except Exception:  # a bug must not end live data for the process
                 log.exception("change stream on %s failed", name)
             finally:

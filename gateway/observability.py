@@ -45,6 +45,7 @@ __all__ = [
     "Metrics",
     "RequestContext",
     "RequestInfo",
+    "command_source",
     "current_request",
 ]
 
@@ -76,6 +77,13 @@ def current_request() -> RequestInfo | None:
     return _current.get()
 
 
+# Who sent a database command, the ``source`` label of ``gateway_db_commands``: "live"
+# in the change feed's tasks (``gateway.change_feed_streams`` sets it: its streams'
+# aggregate and getMore polls, every ``GATEWAY_LIVE_POLL_INTERVAL``, and its reads of
+# changed documents), "app" for everything else (requests and the app's own chores).
+command_source: ContextVar[str] = ContextVar("gateway_command_source", default="app")
+
+
 class Metrics:
     """The gateway's Prometheus metrics, in a registry of its own (one per app).
 
@@ -96,7 +104,7 @@ class Metrics:
         self.requests = RequestStats(LATENCY_BUCKETS)
         self.registry.register(self.requests)
         self.db_commands = Counter(
-            "gateway_db_commands", "Database commands", ["collection", "command"],
+            "gateway_db_commands", "Database commands", ["collection", "command", "source"],
             registry=self.registry,
         )  # fmt: skip
         self.graphql_operations = Counter(
@@ -184,15 +192,18 @@ class RequestStats(Collector):
 
 
 class DatabaseCommandCounter(monitoring.CommandListener):
-    """Counts the driver's commands by collection and command name."""
+    """Counts the driver's commands by collection, command name and ``command_source``
+    (read in the task that sends the command: the driver calls listeners inline)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        target = event.command.get(event.command_name)
+        name = event.command_name
+        # A getMore names its cursor first, its collection in "collection".
+        target = event.command.get("collection" if name == "getMore" else name)
         collection = target if isinstance(target, str) else "-"
-        self._metrics.count(self._metrics.db_commands, collection, event.command_name)
+        self._metrics.count(self._metrics.db_commands, collection, name, command_source.get())
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         """Nothing to do: commands are counted when they start."""

@@ -61,8 +61,9 @@ async def test_metrics(settings, db):
     assert f'gateway_http_request_duration_seconds_bucket{{le="+Inf",{histogram} 1.0' in text
     assert f"gateway_http_request_duration_seconds_count{{{histogram} 1.0" in text
     assert "# TYPE gateway_http_requests_total counter" in text
-    assert 'gateway_db_commands_total{collection="products",command="find"}' in text
-    assert 'gateway_db_commands_total{collection="products",command="aggregate"}' in text
+    commands = 'gateway_db_commands_total{collection="products",command="%s",source="app"}'
+    assert commands % "find" in text
+    assert commands % "aggregate" in text
 
 
 def test_request_latency_is_counted_in_cumulative_buckets():

@@ -20,7 +20,7 @@ from gateway.credentials import Passwords
 from gateway.db import Database, build_client, close_client
 from gateway.errors import NotFound, RateLimited
 from gateway.models import Product, ProductCreate, ProductUpdate
-from gateway.observability import Metrics
+from gateway.observability import DatabaseCommandCounter, Metrics
 from gateway.ratelimit import MemoryLimiter
 from gateway.services import Services
 from tests.conftest import OPERATOR
@@ -170,6 +170,50 @@ async def test_one_stream_per_collection_however_many_subscribers(db, settings):
                 ids = {(await next_change(sub)).event_id for sub in subs}
                 assert len(ids) == 1
             assert sorted(openings.opened) == ["posts", "products", "users"]
+    finally:
+        await close_client(client)
+
+
+def commands(metrics: Metrics, source: str) -> dict[str, float]:
+    """``gateway_db_commands`` of ``source``, keyed ``collection.command``."""
+    [family] = [m for m in metrics.registry.collect() if m.name == "gateway_db_commands"]
+    return {
+        f"{s.labels['collection']}.{s.labels['command']}": s.value
+        for s in family.samples
+        if s.name.endswith("_total") and s.labels["source"] == source
+    }
+
+
+async def test_the_feeds_commands_are_counted_apart_from_the_apps(db, settings):
+    metrics = Metrics()
+    assert settings.mongodb_uri is not None
+    client = build_client(settings.mongodb_uri, settings, [DatabaseCommandCounter(metrics)])
+    try:
+        async with (
+            running_feed(client[db.name], settings, metrics) as services,
+            contextlib.AsyncExitStack() as stack,
+        ):
+            subs = [
+                await stack.enter_async_context(services.feed.subscribe({"products"}))
+                for _ in range(50)
+            ]
+            product = await services.products.create(OPERATOR, product_input())
+            for sub in subs:
+                assert (await next_change(sub)).document_id == product.id
+            live = commands(metrics, "live")
+            # Its streams, their polls, and the changed document read once (not per subscriber).
+            assert {"products.aggregate", "posts.aggregate", "users.aggregate"} <= set(live)
+            assert live["products.getMore"] >= 1
+            assert live["products.find"] == 1
+            app = commands(metrics, "app")
+            assert app.get("products.insert") == 1
+            assert not {key for key in app if key.endswith((".getMore", ".aggregate"))}
+
+            # Idle, the feed polls (every 10 ms here): the app's counts stand still.
+            polls = live["products.getMore"]
+            await asyncio.sleep(0.3)
+            assert commands(metrics, "live")["products.getMore"] > polls
+            assert commands(metrics, "app") == app
     finally:
         await close_client(client)
 
