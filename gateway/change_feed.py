@@ -48,6 +48,8 @@ _CAP_RETRY_AFTER = 5
 # Seconds the streams get to close when the feed stops (a getMore waits up to one).
 _STOP_GRACE = 3.0
 Listener = Callable[[Item], None]
+# Which changes a subscriber wants, decided before they are queued (ProductFilter.matches).
+Accept = Callable[[Change], bool]
 
 
 class SlowConsumer(Exception):
@@ -65,6 +67,7 @@ class Subscription:
     """
 
     __slots__ = (
+        "_accept",
         "_client",
         "_closed",
         "_dropped",
@@ -84,9 +87,11 @@ class Subscription:
         last_event_id: str | None,
         client: str | None,
         limit: int,
+        accept: Accept | None = None,
     ) -> None:
         self._feed = feed
         self.collections = collections
+        self._accept = accept
         self._last_event_id = last_event_id
         self._client = client
         self._limit = limit
@@ -136,8 +141,14 @@ class Subscription:
                 return None
         return self._items.popleft()
 
+    def wants(self, item: Item) -> bool:
+        """Whether ``item`` is for this subscriber (a ``Gap`` always is)."""
+        return self._accept is None or isinstance(item, Gap) or self._accept(item)
+
     def _offer(self, item: Item) -> bool:
-        """Queue ``item``; False (and nothing queued) when the queue is full."""
+        """Queue ``item`` if wanted; False (and nothing queued) when the queue is full."""
+        if not self.wants(item):
+            return True
         if len(self._items) >= self._limit:
             self._items.clear()  # nothing more is read: free it now
             self._dropped = True
@@ -238,12 +249,16 @@ class ChangeFeed:
         *,
         last_event_id: str | None = None,
         client: str | None = None,
+        accept: Accept | None = None,
     ) -> Subscription:
         """A subscription to the changes of ``collections`` (enter it to start receiving).
 
         ``last_event_id``: the last event the subscriber has; the history after it is
         replayed first (a ``Gap`` first if it is not kept). ``client``: the caller's
         address, counted against ``live_max_per_client`` (REST and GraphQL together).
+        ``accept``: which changes to queue; others are never queued, so they neither wake
+        the subscriber nor count against its queue (a subscriber of one product is not
+        dropped as slow for the changes of others).
 
         Raises:
             NotFound: live data is turned off.
@@ -257,7 +272,8 @@ class ChangeFeed:
         if unknown or not wanted:
             raise ValueError(f"not watched: {sorted(unknown) or 'no collection'}")
         self._check_cap(client)
-        return Subscription(self, wanted, last_event_id, client, self._settings.live_queue_size)
+        limit = self._settings.live_queue_size
+        return Subscription(self, wanted, last_event_id, client, limit, accept)
 
     def listen(self, collection: str, callback: Listener) -> None:
         """Call ``callback`` once per change of ``collection`` and once per ``Gap`` (changes
@@ -334,7 +350,8 @@ class ChangeFeed:
             if replay is None:
                 sub._offer(Gap("the last event id is unknown or older than the history kept"))
             else:
-                sub._items.extend(replay)  # may exceed the queue's size: read before live ones
+                # May exceed the queue's size: read before live ones.
+                sub._items.extend(item for item in replay if sub.wants(item))
         for name in sub.collections:
             self._subscribers[name].add(sub)
         sub._registered = True

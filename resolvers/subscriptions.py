@@ -110,12 +110,10 @@ class Subscription:
         self, info: Info, category: str | None = None, id: strawberry.ID | None = None
     ) -> AsyncGenerator[ProductChange, None]:
         wanted = ProductFilter.parse(category, id)  # the rule of REST's event stream too
-        feed = info.context.services.feed.subscribe(["products"], client=info.context.client)
-
-        def convert(change: Change) -> ProductChange | None:
-            return _product_change(change) if wanted.matches(change) else None
-
-        return _events(feed, convert)  # type: ignore[return-value]  # RESYNC errors too
+        feed = info.context.services.feed.subscribe(
+            ["products"], client=info.context.client, accept=wanted.matches
+        )
+        return _events(feed, _product_change)  # type: ignore[return-value]  # RESYNC errors too
 
     @subscription(
         "The signed-in user's own posts, created, updated or deleted. An error with code "

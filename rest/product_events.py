@@ -85,13 +85,14 @@ async def product_events(
         {"products"},
         last_event_id=request.headers.get("last-event-id"),
         client=client_address(request),
+        accept=wanted.matches,
     )
     heartbeat = request.app.state.settings.live_heartbeat
-    return ServerSentEvent(_events(subscription, wanted, heartbeat), headers=_HEADERS)
+    return ServerSentEvent(_events(subscription, heartbeat), headers=_HEADERS)
 
 
 async def _events(
-    subscription: Subscription, wanted: ProductFilter, heartbeat: float
+    subscription: Subscription, heartbeat: float
 ) -> AsyncIterator[ServerSentEventMessage]:
     async with subscription:  # subscribed before the first byte: nothing after it is missed
         yield ServerSentEventMessage(data=None, retry=RETRY_MS)
@@ -105,7 +106,7 @@ async def _events(
             elif isinstance(item, Gap):
                 body = {"type": "reset", "message": RESET_MESSAGE, "reason": item.reason}
                 yield ServerSentEventMessage(event="reset", data=msgspec.json.encode(body))
-            elif wanted.matches(item):
+            else:
                 body = {"type": item.kind, "id": item.document_id, "product": item.document}
                 data = msgspec.json.encode(body)
                 yield ServerSentEventMessage(id=item.event_id, event=item.kind, data=data)

@@ -14,7 +14,14 @@ import pytest
 from bson import ObjectId
 from pymongo import AsyncMongoClient, monitoring
 
-from gateway.change_feed import Change, ChangeFeed, Gap, SlowConsumer, Subscription
+from gateway.change_feed import (
+    Change,
+    ChangeFeed,
+    Gap,
+    ProductFilter,
+    SlowConsumer,
+    Subscription,
+)
 from gateway.config import Settings
 from gateway.credentials import Passwords
 from gateway.db import Database, build_client, close_client
@@ -293,6 +300,33 @@ async def test_a_slow_consumer_is_dropped_while_others_keep_receiving(db, settin
             await next_change(quick)
         assert metrics.live_subscribers._value.get() == 0
         assert metrics.live_events.labels("products", "created")._value.get() == 6
+
+
+async def test_a_filtered_subscriber_queues_only_what_it_wants(db, settings):
+    """Changes a subscriber's filter refuses are never queued: they do not wake it, do not
+    fill its queue (it is not dropped as slow for others' changes) and are not replayed."""
+    small = msgspec.structs.replace(settings, live_queue_size=3)
+    async with running_feed(db, small) as services:
+        feed = services.feed
+        async with feed.subscribe({"products"}) as everything:
+            watched = await services.products.create(OPERATOR, product_input("Watched"))
+            first = await next_change(everything)  # the feed has seen the watched one
+        wanted = ProductFilter(product_id=watched.id)
+        async with feed.subscribe({"products"}, accept=wanted.matches) as one:
+            for i in range(6):  # twice the queue's size, none of them the watched product
+                await services.products.create(OPERATOR, product_input(f"Other {i}"))
+            await services.products.update(
+                OPERATOR, watched.id, msgspec.convert({"price": 9}, ProductUpdate)
+            )
+            change = await next_change(one)
+            assert (change.kind, change.document_id) == ("updated", watched.id)
+            await nothing_more(one)
+            async with feed.subscribe(
+                {"products"}, last_event_id=first.event_id, accept=wanted.matches
+            ) as again:
+                replayed = await next_change(again)
+                assert replayed.event_id == change.event_id
+                await nothing_more(again)
 
 
 async def test_subscriptions_per_client_are_capped(db, settings):
