@@ -3,9 +3,10 @@
 One change stream per watched collection per process (``change_feed_streams``), opened
 when the app starts and shared by all subscribers: REST event streams and GraphQL
 subscriptions never open streams of their own. Each change is turned into a ``Change``
-carrying the document as it is now, read once (not once per subscriber), kept in a
+carrying the document as it is now, read once (not once per subscriber; not at all
+while nobody subscribes to the collection: a replay reads it later), kept in a
 history ring of the last ``live_history`` items (for ``Last-Event-ID``), told to the
-in-process listeners, then put on each interested subscriber's bounded queue.
+in-process listeners, then put on the bounded queue of each subscriber that wants it.
 
 Everything after the database read runs synchronously on the event loop, so a new
 subscription's replay of the history and its registration for live items happen in
@@ -23,7 +24,17 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
-from gateway.change_feed_items import Change, ChangeKind, Converter, Gap, Item, ProductFilter
+from pymongo.errors import PyMongoError
+
+from gateway.change_feed_items import (
+    UNREAD,
+    Change,
+    ChangeKind,
+    Converter,
+    Gap,
+    Item,
+    ProductFilter,
+)
 from gateway.change_feed_streams import ChangeReader, StreamFollower
 from gateway.config import Settings
 from gateway.db import Database
@@ -129,21 +140,30 @@ class Subscription:
             SlowConsumer: the queue overflowed; the subscription is dropped.
             StopAsyncIteration: the feed stopped.
         """
-        while not self._items:
-            if self._dropped:
-                raise SlowConsumer("the subscriber fell behind and was dropped")
-            if self._closed:
-                raise StopAsyncIteration
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), wait)
-            except TimeoutError:
-                return None
-        return self._items.popleft()
+        while True:
+            while not self._items:
+                if self._dropped:
+                    raise SlowConsumer("the subscriber fell behind and was dropped")
+                if self._closed:
+                    raise StopAsyncIteration
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                except TimeoutError:
+                    return None
+            item = self._items.popleft()
+            if isinstance(item, Change) and item.document is UNREAD:
+                item = await self._feed._read(item)  # a replay of a change nobody followed
+                if not self.wants(item):
+                    continue
+            return item
 
     def wants(self, item: Item) -> bool:
-        """Whether ``item`` is for this subscriber (a ``Gap`` always is)."""
-        return self._accept is None or isinstance(item, Gap) or self._accept(item)
+        """Whether ``item`` is for this subscriber (a ``Gap`` always is; so is an ``UNREAD``
+        change until its document is read)."""
+        if self._accept is None or isinstance(item, Gap) or item.document is UNREAD:
+            return True
+        return self._accept(item)
 
     def _offer(self, item: Item) -> bool:
         """Queue ``item`` if wanted; False (and nothing queued) when the queue is full."""
@@ -219,6 +239,7 @@ class ChangeFeed:
         self._per_client: dict[str, int] = {}
         self._listeners: dict[str, list[Listener]] = {name: [] for name in sources}
         self._followers: list[StreamFollower] = []
+        self._readers: dict[str, ChangeReader] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
         # Where the streams run, for nudges from another thread (Motor's).
@@ -305,7 +326,10 @@ class ChangeFeed:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         for name, converter in self._sources.items():
-            reader = ChangeReader(self._db[name], converter, self._publish, self._lost)
+            reader = ChangeReader(
+                self._db[name], converter, self._publish, self._lost, self._subscribed
+            )
+            self._readers[name] = reader
             follower = StreamFollower(
                 reader, self._settings.live_poll_interval, self._settings.mongo_timeout_ms
             )
@@ -396,6 +420,18 @@ class ChangeFeed:
         for sub in list(self._subscribers[collection]):
             if not sub._offer(item):
                 self._drop(sub)
+
+    def _subscribed(self, collection: str) -> bool:
+        return bool(self._subscribers[collection])
+
+    async def _read(self, change: Change) -> Item:
+        """An ``UNREAD`` change with its document; a ``Gap`` if it cannot be read now
+        (the subscriber re-fetches rather than get a change without its document)."""
+        try:
+            return await self._readers[change.collection].read(change)
+        except PyMongoError as exc:
+            log.warning("could not read a replayed %s change (%s)", change.collection, exc)
+            return Gap("a changed document could not be read")
 
     def _lost(self, collection: str, reason: str) -> None:
         self._publish(collection, Gap(reason))

@@ -10,7 +10,7 @@ from gateway.db import parse_oid
 from gateway.errors import ValidationFailed
 from gateway.models.products import ProductCreate
 
-__all__ = ["Change", "ChangeKind", "Converter", "Gap", "Item", "ProductFilter"]
+__all__ = ["UNREAD", "Change", "ChangeKind", "Converter", "Gap", "Item", "ProductFilter"]
 
 ChangeKind = Literal["created", "updated", "deleted"]
 
@@ -27,7 +27,19 @@ class Change:
     document_id: str  # str(_id)
     # The service model as it is now (gateway.models.Product, ...); None when
     # deleted or already gone. Users are seen by nobody in particular (no email).
+    # UNREAD in the feed's history when nobody subscribed to the collection then:
+    # a subscription reads it when it hands the change out (a replay).
     document: Any
+
+
+class _Unread:
+    """A changed document not read when its change was heard: nobody was subscribed."""
+
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+
+UNREAD: Any = _Unread()
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import inspect
 import logging
 import time
@@ -41,8 +42,8 @@ from typing import Any
 import bson
 from pymongo.errors import OperationFailure, PyMongoError
 
-from gateway.change_feed_items import Change, ChangeKind, Converter, Item
-from gateway.db import Collection
+from gateway.change_feed_items import UNREAD, Change, ChangeKind, Converter, Item
+from gateway.db import Collection, parse_oid
 from gateway.observability import command_source
 
 __all__ = ["ChangeReader", "StreamFollower", "event_id_of"]
@@ -78,15 +79,19 @@ class ChangeReader:
         converter: Converter,
         publish: Callable[[str, Item], None],
         lost: Callable[[str, str], None],
+        subscribed: Callable[[str], bool],
     ) -> None:
         self.collection = collection
         self.name: str = collection.name
         self._converter = converter
         self._publish = publish
         self.lost = lost
+        self._subscribed = subscribed
 
     async def handle(self, event: Mapping[str, Any]) -> None:
-        """Publish ``event`` (reading its document as it is now).
+        """Publish ``event``, reading its document as it is now if anybody subscribed to
+        the collection (else ``UNREAD``: a bulk write nobody follows costs no reads; the
+        check and the publication are one step then, so no subscriber comes between).
 
         Raises:
             PyMongoError: the document could not be read; the event is read again
@@ -99,9 +104,20 @@ class ChangeReader:
                 self.lost(self.name, f"the {self.name} collection was dropped or renamed")
             return  # drop, rename, dropDatabase: an invalidate follows
         key = event["documentKey"]["_id"]
-        document = None if kind == "deleted" else await self._current(key)
+        document = None
+        if kind != "deleted":
+            document = await self._current(key) if self._subscribed(self.name) else UNREAD
         change = Change(event_id_of(event["_id"]), self.name, kind, str(key), document)
         self._publish(self.name, change)
+
+    async def read(self, change: Change) -> Change:
+        """``change`` with its ``UNREAD`` document read as it is now.
+
+        Raises:
+            PyMongoError: the document could not be read.
+        """
+        key = parse_oid(change.document_id) or change.document_id  # ObjectIds, in practice
+        return dataclasses.replace(change, document=await self._current(key))
 
     async def _current(self, key: Any) -> Any:
         stored = await self.collection.find_one({"_id": key})

@@ -225,6 +225,39 @@ async def test_the_feeds_commands_are_counted_apart_from_the_apps(db, settings):
         await close_client(client)
 
 
+async def test_changes_nobody_follows_cost_no_reads_and_are_read_when_replayed(db, settings):
+    """With no subscriber (only listeners), a change's document is not read; a client
+    replaying it later with Last-Event-ID gets it read then, its filter applied after."""
+    metrics = Metrics()
+    assert settings.mongodb_uri is not None
+    client = build_client(settings.mongodb_uri, settings, [DatabaseCommandCounter(metrics)])
+    heard: list[Change | Gap] = []
+    try:
+        async with running_feed(client[db.name], settings, metrics) as services:
+            feed = services.feed
+            feed.listen("products", heard.append)
+            async with feed.subscribe({"products"}) as sub:
+                mark = await services.products.create(OPERATOR, product_input("Mark"))
+                first = await next_change(sub)
+            reads = commands(metrics, "live").get("products.find", 0)
+            made = [
+                await services.products.create(OPERATOR, product_input(f"P{i}", category=c))
+                for i, c in enumerate(["home", "garden", "home", "garden", "home"])
+            ]
+            await until(lambda: len(heard) == 1 + len(made))  # the feed heard them all
+            assert commands(metrics, "live").get("products.find", 0) == reads  # none read
+            wanted = ProductFilter(category="garden")
+            async with feed.subscribe(
+                {"products"}, last_event_id=first.event_id, accept=wanted.matches
+            ) as again:
+                replayed = [await next_change(again) for _ in range(2)]
+                assert [c.document for c in replayed] == [made[1], made[3]]
+                await nothing_more(again)
+            assert mark.id == first.document_id
+    finally:
+        await close_client(client)
+
+
 async def test_event_ids_are_the_same_in_every_process(db, settings, mongo_uri):
     other: AsyncMongoClient[Any] = AsyncMongoClient(mongo_uri, tz_aware=True)
     try:
