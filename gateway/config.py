@@ -130,6 +130,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     hsts_max_age: Annotated[int, msgspec.Meta(ge=0, le=2 * 365 * 24 * 3600)] = 365 * 24 * 3600
     # Seconds a client has to send a request's head (line and headers) before it is cut off.
     header_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
+    # Bytes a request's URL and headers may hold together (414/431 past it; gateway.request_head).
+    max_head_bytes: Annotated[int, msgspec.Meta(ge=4096, le=1024 * 1024)] = 64 * 1024
     # Serving processes on the one port.
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # Seconds a list's total (count) may be kept between writes (gateway/totals.py);

@@ -9,7 +9,7 @@ whole timeout, and the feed that could end them is stopped in the lifespan, too 
 So the connections' own shutdown does it, in every serving process (one, or each of
 ``--workers``):
 
-* the HTTP protocol (``gateway.header_timeout``) calls ``announce_stop`` first: the
+* the HTTP protocol (``gateway.request_head``) calls ``announce_stop`` first: the
   callbacks registered with ``when_stopping`` run (the app's: its change feed ends
   every subscription), so each event stream ends with a whole body, as a finished
   answer does;

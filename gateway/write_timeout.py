@@ -18,14 +18,14 @@ import logging
 from typing import Any
 
 from gateway.config import Settings
-from gateway.header_timeout import HeaderTimeoutProtocol
+from gateway.request_head import RequestHeadProtocol
 
 __all__ = ["WriteTimeoutProtocol", "http_protocol"]
 
 log = logging.getLogger("gateway")
 
 
-class WriteTimeoutProtocol(HeaderTimeoutProtocol):
+class WriteTimeoutProtocol(RequestHeadProtocol):
     """uvicorn's httptools protocol with the head timer and a stalled-write timer."""
 
     def __init__(self, *args: Any, write_timeout: float, **kwargs: Any) -> None:
@@ -62,5 +62,6 @@ def http_protocol(settings: Settings) -> functools.partial[WriteTimeoutProtocol]
     return functools.partial(
         WriteTimeoutProtocol,
         header_timeout=settings.header_timeout,
+        max_head_bytes=settings.max_head_bytes,
         write_timeout=settings.write_timeout,
     )
