@@ -10,6 +10,9 @@ as JSON (``{"error": ...}``), and closes the connection. A complete head is meas
 once (when it ends); while a head is incomplete the bytes are counted as they arrive,
 so what one connection can make the process hold stays under the limit plus one read
 (a read that also ends the head may carry the body, and is not held against it).
+A chunked body's trailers are headers too, gathered the same way: what arrives after
+the head beyond the body itself (chunk framing, trailers) has the same limit, plus
+``_CHUNK_FRAMING`` bytes a chunk.
 
 Time (``GATEWAY_HEADER_TIMEOUT``): uvicorn has no such timeout: its keep-alive timer
 stops at a request's first byte, so a client that trickles a header line now and then
@@ -37,6 +40,8 @@ __all__ = ["MAX_HEADER_FIELDS", "RequestHeadProtocol"]
 
 # Apache's LimitRequestFields.
 MAX_HEADER_FIELDS = 100
+# What a chunk's size line and line ends may take (16 hex digits, a short extension).
+_CHUNK_FRAMING = 64
 
 
 class _HeadRefused(Exception):
@@ -53,6 +58,9 @@ class RequestHeadProtocol(HttpToolsProtocol):
         self._max_head_bytes = max_head_bytes
         self._in_head = True  # the bytes that arrive belong to a head not yet complete
         self._head_received = 0  # bytes that arrived while it was
+        # After the head: bytes that arrived, and those of them that were body (the rest
+        # is chunked framing and trailers, which httptools gathers like headers).
+        self._after_head = self._body_bytes = self._chunks = 0
         self._refused = False
 
     def data_received(self, data: bytes) -> None:
@@ -60,14 +68,30 @@ class RequestHeadProtocol(HttpToolsProtocol):
             return
         if self._in_head:
             self._head_received += len(data)
+        else:
+            self._after_head += len(data)
         super().data_received(data)
-        if self._in_head and self._head_received > self._max_head_bytes and not self._refused:
-            self._refuse_head()
+        if self._refused:
+            return
+        if self._in_head:
+            if self._head_received > self._max_head_bytes:
+                self._refuse_head()
+        elif self._after_head - self._body_bytes > self._max_head_bytes + _CHUNK_FRAMING * (
+            self._chunks
+        ):
+            self._refuse_trailers()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        super().on_body(body)
+
+    def on_chunk_header(self) -> None:
+        self._chunks += 1
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head = True  # what follows is the next request's head
-        self._head_received = 0
+        self._head_received = self._after_head = self._body_bytes = self._chunks = 0
 
     def send_400_response(self, msg: str) -> None:
         if not self._refused:  # not the parser's error about a head refused already
@@ -79,6 +103,17 @@ class RequestHeadProtocol(HttpToolsProtocol):
             self._refuse(414, "URI Too Long", "The request's URL is too long")
         else:
             message = "The request's headers are too large"
+            self._refuse(431, "Request Header Fields Too Large", message)
+
+    def _refuse_trailers(self) -> None:
+        """Refuse a chunked body whose framing or trailers outgrow the head's limit; the
+        request is under way, so only a connection not yet answered hears why."""
+        if self.cycle is not None and self.cycle.response_started:
+            self._refused = True
+            self.logger.info("request trailers refused: too large")
+            self.transport.close()
+        else:
+            message = "The request's trailers are too large"
             self._refuse(431, "Request Header Fields Too Large", message)
 
     def _refuse(self, status: int, reason: str, message: str) -> None:

@@ -123,3 +123,37 @@ def test_pipelined_requests_after_a_large_body_are_served(live):
             received += chunk
     statuses = [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", received)]
     assert statuses == [200, 200]
+
+
+_CHUNKED = (
+    b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+)
+_QUERY = b'{"query": "{ hello }"}'
+
+
+def test_endless_trailers_after_a_chunked_body_are_refused(live):
+    """Trailers are headers after the body: httptools gathers them the same way."""
+    before = _rss_mib(live)
+    with _connect(live) as sock:
+        started = time.monotonic()
+        start = _CHUNKED + b"%x\r\n%s\r\n0\r\nX-Trailer: " % (len(_QUERY), _QUERY)
+        sent = _flood(sock, start, b"a", 64)
+        code, headers, body = _answer(sock)
+        assert time.monotonic() - started < 8
+    assert sent < 64, "the server read 64 MiB of trailers"
+    assert code == 431
+    assert "trailers" in json.loads(body)["error"]
+    assert headers["connection"] == "close"
+    assert _rss_mib(live) - before < 16
+
+
+def test_a_body_in_many_small_chunks_is_served(live):
+    """Chunk framing is allowed for: a body sent a byte a chunk is read whole."""
+    chunks = b"".join(b"1\r\n%c\r\n" % byte for byte in _QUERY + b" " * (LIMIT * 2))
+    with _connect(live) as sock:
+        sock.sendall(_CHUNKED.replace(b"Host: x", b"Host: x\r\nConnection: close"))
+        sock.sendall(chunks + b"0\r\nX-Done: yes\r\n\r\n")
+        code, _, body = _answer(sock)
+    assert code == 200
+    assert json.loads(body)["data"] == {"hello": "Hello from the gateway"}
