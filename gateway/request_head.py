@@ -14,6 +14,14 @@ A chunked body's trailers are headers too, gathered the same way: what arrives a
 the head beyond the body itself (chunk framing, trailers) has the same limit, plus
 ``_CHUNK_FRAMING`` bytes a chunk.
 
+Pipelining: uvicorn queues every request of a read that arrives ahead of the answers
+to the earlier ones, and reads on after each answer even while some wait: a client
+pipelining megabytes of tiny requests without reading the answers grew the process
+by some 200 MiB a second. Here a connection reads on only once its queue is
+answered, and a request past ``MAX_PIPELINED`` queued ones is not taken: those
+queued are answered, the last with ``Connection: close`` (a client retries the rest
+on a new connection, as HTTP/1.1 has clients do when a connection closes).
+
 Time (``GATEWAY_HEADER_TIMEOUT``): uvicorn has no such timeout: its keep-alive timer
 stops at a request's first byte, so a client that trickles a header line now and then
 holds a connection (and a file descriptor) for ever. This protocol, uvicorn's httptools one with
@@ -36,10 +44,12 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.server_stop import announce_stop
 
-__all__ = ["MAX_HEADER_FIELDS", "RequestHeadProtocol"]
+__all__ = ["MAX_HEADER_FIELDS", "MAX_PIPELINED", "RequestHeadProtocol"]
 
 # Apache's LimitRequestFields.
 MAX_HEADER_FIELDS = 100
+# Requests a connection may send ahead of their answers (HTTP/1.1 pipelining).
+MAX_PIPELINED = 16
 # What a chunk's size line and line ends may take (16 hex digits, a short extension).
 _CHUNK_FRAMING = 64
 
@@ -160,12 +170,21 @@ class RequestHeadProtocol(HttpToolsProtocol):
         if size > self._max_head_bytes or len(self.headers) > MAX_HEADER_FIELDS:
             self._refuse_head()
             raise _HeadRefused  # stops the parser: no request is started
+        if len(self.pipeline) >= MAX_PIPELINED:
+            # Not taken: the requests queued are answered, the last with Connection:
+            # close, and nothing more is read from this connection.
+            self._refused = True
+            self.cycle.keep_alive = False
+            self.logger.info("more than %s pipelined requests; closing after them", MAX_PIPELINED)
+            raise _HeadRefused
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         # A pipelined request waiting in the queue (started now) has its head complete.
         queued = bool(self.pipeline)
         super().on_response_complete()
+        if self.pipeline:
+            self.flow.pause_reading()  # uvicorn read on: read once the queue is answered
         if not queued and not self.transport.is_closing():
             self._arm_head_timer()
 

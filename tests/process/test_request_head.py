@@ -6,6 +6,7 @@ Attacked over raw sockets against ``gateway serve`` (its HTTP protocol does this
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -17,6 +18,7 @@ import httpx
 import psutil
 import pytest
 
+from gateway.request_head import MAX_PIPELINED
 from tests.live import Live, gateway_env, live_gateway
 
 LIMIT = 16 * 1024  # GATEWAY_MAX_HEAD_BYTES for these tests
@@ -157,3 +159,47 @@ def test_a_body_in_many_small_chunks_is_served(live):
         code, _, body = _answer(sock)
     assert code == 200
     assert json.loads(body)["data"] == {"hello": "Hello from the gateway"}
+
+
+_HELLO = b"GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_a_flood_of_pipelined_requests_holds_no_memory(live):
+    """uvicorn queued every pipelined request of each read, and read on after each answer
+    while requests were still queued: clients that pipelined megabytes of tiny requests
+    without reading the answers grew the process by about 200 MiB a second. Now a
+    connection holds at most ``MAX_PIPELINED`` requests ahead of their answers; past
+    that it is answered up to there, then closed."""
+    before = _rss_mib(live)
+    socks = []
+    try:
+        for _ in range(10):
+            sock = _connect(live)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                sock.send(_HELLO * (4 * 1024 * 1024 // len(_HELLO)))
+            socks.append(sock)
+        time.sleep(3)
+        assert _rss_mib(live) - before < 32
+    finally:
+        for sock in socks:
+            sock.close()
+    assert httpx.get(f"{live.base_url}/api/hello").status_code == 200
+
+
+def test_pipelined_requests_are_answered_in_order_up_to_the_cap(live):
+    with _connect(live) as sock:
+        sock.sendall(_HELLO * 8 + _HELLO.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", received) == [b"200"] * 9
+    with _connect(live) as sock:
+        sock.sendall(_HELLO * (MAX_PIPELINED + 50))
+        received = b""
+        while chunk := sock.recv(65536):  # answered up to the cap, then closed
+            received += chunk
+    answered = len(re.findall(rb"HTTP/1\.1 200 ", received))
+    assert MAX_PIPELINED <= answered < MAX_PIPELINED + 50
+    assert received.rstrip().endswith(b"}")  # whole answers only
