@@ -108,7 +108,13 @@ class RequestHeadProtocol(HttpToolsProtocol):
             super().send_400_response(msg)
 
     def _refuse_head(self) -> None:
-        """Refuse the head under way: its URL alone over the limit (414), or all of it."""
+        """Refuse the head under way: its URL alone over the limit (414), or all of it.
+
+        While an earlier request's answer is under way (pipelining), a refusal written
+        now would land inside it: that answer ends the connection instead, whole."""
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._close_after_answer()
+            return
         if len(self.url) > self._max_head_bytes:
             self._refuse(414, "URI Too Long", "The request's URL is too long")
         else:
@@ -118,13 +124,21 @@ class RequestHeadProtocol(HttpToolsProtocol):
     def _refuse_trailers(self) -> None:
         """Refuse a chunked body whose framing or trailers outgrow the head's limit; the
         request is under way, so only a connection not yet answered hears why."""
-        if self.cycle is not None and self.cycle.response_started:
+        if self.cycle.response_started:
             self._refused = True
             self.logger.info("request trailers refused: too large")
             self.transport.close()
         else:
+            self.cycle.disconnected = True  # the app, waiting for the body's end, stops
+            self.cycle.message_event.set()
             message = "The request's trailers are too large"
             self._refuse(431, "Request Header Fields Too Large", message)
+
+    def _close_after_answer(self) -> None:
+        """Read nothing more; the answer under way is the last (``Connection: close``)."""
+        self._refused = True
+        self.cycle.keep_alive = False
+        self.flow.pause_reading()
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
         """Answer ``status`` with the contract's error body, and close the connection."""
@@ -173,9 +187,8 @@ class RequestHeadProtocol(HttpToolsProtocol):
         if len(self.pipeline) >= MAX_PIPELINED:
             # Not taken: the requests queued are answered, the last with Connection:
             # close, and nothing more is read from this connection.
-            self._refused = True
-            self.cycle.keep_alive = False
             self.logger.info("more than %s pipelined requests; closing after them", MAX_PIPELINED)
+            self._close_after_answer()
             raise _HeadRefused
         super().on_headers_complete()
 

@@ -203,3 +203,20 @@ def test_pipelined_requests_are_answered_in_order_up_to_the_cap(live):
     answered = len(re.findall(rb"HTTP/1\.1 200 ", received))
     assert MAX_PIPELINED <= answered < MAX_PIPELINED + 50
     assert received.rstrip().endswith(b"}")  # whole answers only
+
+
+def test_an_oversized_head_after_a_pipelined_request_spoils_no_answer(live):
+    """The answer under way is sent whole; the oversized request is refused after it
+    (a 431 once it is done) or the connection closes with it."""
+    oversized = b"GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (LIMIT + 10) + b"\r\n\r\n"
+    with _connect(live) as sock:
+        sock.sendall(_HELLO + oversized)
+        received = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", received)
+    assert statuses in ([b"200"], [b"200", b"431"])
+    first, _, rest = received.partition(b"\r\n\r\n")
+    length = int(re.search(rb"content-length: (\d+)", first).group(1))
+    assert json.loads(rest[:length]) == {"message": "Hello from the gateway"}
