@@ -97,6 +97,7 @@ async def test_a_thousand_subscribe_complete_cycles_on_one_websocket_leave_nothi
             if cycle % 100 == 99:
                 await until(lambda: server.feed.subscriber_count == 0)
         await ws.subscribe("last", CHANGES)  # the connection still serves
+        await until(lambda: server.feed.subscriber_count == 1)  # a change from now on is its
         await insert_products(server, 1)
         message = await ws.receive()
         assert (message["id"], message["type"]) == ("last", "next")
