@@ -73,21 +73,8 @@ async def test_ws_and_sse_subscribers_receive_changes_from_rest_graphql_and_the_
                 headers=admin["headers"],
             )
             graphql_id = answer.json()["data"]["createProduct"]["id"]
-            # Directly in the database, by another client.
-            other: AsyncMongoClient[Any] = AsyncMongoClient(mongo_uri)
-            try:
-                await other[settings.db_name]["products"].update_one(
-                    {"name": "Lamp"}, {"$set": {"price": 15.0}}
-                )
-            finally:
-                await other.close()
 
-            expected = [
-                ("CREATED", rest_id, {"name": "Lamp", "price": 12.5, "category": "home"}),
-                ("CREATED", graphql_id, {"name": "Desk", "price": 99.0, "category": "home"}),
-                ("UPDATED", rest_id, {"name": "Lamp", "price": 15.0, "category": "home"}),
-            ]
-            for kind, id_, product in expected:
+            async def received(kind: str, id_: str, product: dict[str, Any]) -> None:
                 message = await ws.receive()
                 assert message["type"] == "next", message
                 change = message["payload"]["data"]["productChanged"]
@@ -96,6 +83,22 @@ async def test_ws_and_sse_subscribers_receive_changes_from_rest_graphql_and_the_
                 name, data = await sse.event()
                 assert name == "next"
                 assert data["data"]["productChanged"] == change
+
+            # A change carries its document as it is when the feed reads it: the update
+            # below waits for the creations, so that they are read before it.
+            await received("CREATED", rest_id, {"name": "Lamp", "price": 12.5, "category": "home"})
+            await received(
+                "CREATED", graphql_id, {"name": "Desk", "price": 99.0, "category": "home"}
+            )
+            # Directly in the database, by another client.
+            other: AsyncMongoClient[Any] = AsyncMongoClient(mongo_uri)
+            try:
+                await other[settings.db_name]["products"].update_one(
+                    {"name": "Lamp"}, {"$set": {"price": 15.0}}
+                )
+            finally:
+                await other.close()
+            await received("UPDATED", rest_id, {"name": "Lamp", "price": 15.0, "category": "home"})
 
 
 @pytest.fixture
