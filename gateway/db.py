@@ -164,15 +164,17 @@ async def find_page(
     nothing; skipping it saved about 8% of the gateway's CPU on a GraphQL page
     (``make bench``).
 
-    With a ``skip`` (offset pages) the page is asked as the aggregation
-    ``$match``, ``$sort``, ``$skip``, ``$limit``, the same index walk on a real
-    MongoDB: the embedded server tests each skipped document of a filtered
-    ``find`` one by one (page 50 of a category: 11 ms of its CPU, against 1 ms).
-    Offset pages filter on plain values only, never on ObjectIds, which the
-    embedded server's ``$match`` refuses.
+    With a ``skip`` and a filter (offset pages of a category) the page is asked as
+    the aggregation ``$match``, ``$sort``, ``$skip``, ``$limit``, the same index
+    walk on a real MongoDB: the embedded server tests each skipped document of a
+    filtered ``find`` one by one (page 50 of a category: 11 ms of its CPU, against
+    1 ms). Offset pages filter on plain values only, never on ObjectIds, which the
+    embedded server's ``$match`` refuses. Without a filter, ``find`` skips as
+    cheaply and costs the embedded server less than the aggregation (0.78 against
+    1.0 ms of its CPU a page, 10,000 products).
     """
     order = dict(sort)  # dicts keep their order, which the server reads
-    if skip:
+    if skip and query:
         pipeline: list[Document] = [
             *([{"$match": query}] if query else []),
             *([{"$sort": order}] if order else []),
@@ -182,15 +184,15 @@ async def find_page(
         return await aggregate(collection, pipeline, batch_size=limit)
 
     async def read_with_cursor() -> list[Document]:
-        found: list[Document] = (
-            await collection.find(query).sort(list(sort)).limit(limit).to_list(None)
-        )
+        cursor = collection.find(query).sort(list(sort)).skip(skip).limit(limit)
+        found: list[Document] = await cursor.to_list(None)
         return found
 
     command: Document = {
         "find": collection.name,
         "filter": query,
         "sort": order,
+        **({"skip": skip} if skip else {}),
         "limit": limit,
         "batchSize": limit,
     }

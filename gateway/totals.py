@@ -83,14 +83,14 @@ class TotalsCache:
         and tell them of this one's writes."""
         self._shared = shared
         self._outside = shared.value()
-        self._forget()
+        self.forget()
 
     def trust(self, source: Callable[[], bool]) -> None:
         """Keep totals while ``source()`` says other writers' changes are heard (the change
-        feed is live). Its events must call ``invalidate()``, and so must a reconnection
+        feed is live). Its events must call ``forget()``, and so must a reconnection
         that could not resume: changes made meanwhile were not heard."""
         self._trusted = source
-        self.invalidate()
+        self.forget()
 
     @property
     def active(self) -> bool:
@@ -99,12 +99,14 @@ class TotalsCache:
 
     def invalidate(self) -> None:
         """Forget every total, here and in the processes sharing the write counter;
-        counts running now are not kept. Call after each write."""
-        self._forget()
+        counts running now are not kept. Call after each write of this process."""
+        self.forget()
         if self._shared is not None:
             self._outside = self._shared.bump()
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
+        """Forget every total in this process only; counts running now are not kept.
+        For what every process hears for itself (a change feed's events)."""
         self._generation += 1
         self._kept.clear()
         self._counting.clear()
@@ -116,7 +118,7 @@ class TotalsCache:
             outside = self._shared.value()
             if outside != self._outside:
                 self._outside = outside
-                self._forget()
+                self.forget()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:

@@ -88,7 +88,9 @@ class Services:
         # Totals are kept only while the feed hears every writer, and forgotten at each
         # change it hears or history it lost (writes of this process forget them at once).
         product_totals.trust(lambda: feed.live)
-        feed.listen(product_documents.COLLECTION, lambda _item: product_totals.invalidate())
+        # Every process hears the feed for itself: forgotten here only (writes of this
+        # process also tell its sibling workers, TotalsCache.invalidate).
+        feed.listen(product_documents.COLLECTION, lambda _item: product_totals.forget())
         posts = PostService(db)
         profiles = ProfileService(db)
         users = UserService(db, passwords, posts, profiles, limits, cursors)

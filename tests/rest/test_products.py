@@ -234,7 +234,6 @@ async def test_a_kept_total_leaves_one_command_per_page(
             body = (await http.get("/api/products?page=2&limit=10")).json()
             assert body["pagination"]["total"] == 15
             assert len(body["products"]) == 5
-        # The page (an aggregation, as it skips), and the count unless it is kept.
-        assert [name for name, collection in recorder.commands if collection == "products"] == [
-            "aggregate"
-        ] * commands
+        # The page (a find), and the count (an aggregation) unless it is kept.
+        names = [name for name, collection in recorder.commands if collection == "products"]
+        assert sorted(names) == sorted(["find"] + ["aggregate"] * (commands - 1))
