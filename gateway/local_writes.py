@@ -19,6 +19,8 @@ __all__ = ["LocalWrites"]
 
 # The commands that change documents (insert_many and bulk writes are these too).
 _WRITES = frozenset({"insert", "update", "delete", "findAndModify"})
+# Writes under way at once, at most: far more than a process's connection pool holds.
+_MAX_PENDING = 10_000
 
 
 class LocalWrites(monitoring.CommandListener):
@@ -42,6 +44,10 @@ class LocalWrites(monitoring.CommandListener):
         if event.command_name in _WRITES:
             target = event.command.get(event.command_name)
             if isinstance(target, str):
+                if len(self._pending) >= _MAX_PENDING:
+                    # Writes whose end was never published (a task cancelled mid-command):
+                    # forgotten, at worst a nudge is missed and the next poll reads it.
+                    self._pending.clear()
                 self._pending[event.connection_id, event.request_id] = target
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:

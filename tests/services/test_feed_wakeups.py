@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import msgspec
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 from gateway.app import open_services
 from gateway.change_feed import Change
 from gateway.config import Settings
+from gateway.local_writes import LocalWrites
 from gateway.models import ProductCreate
 from tests.conftest import OPERATOR
 
@@ -79,3 +81,23 @@ async def test_another_writer_is_heard_at_the_next_poll(polling_settings, mongo_
                 await services.feed.stop()
     finally:
         await mongo.drop_database(polling_settings.db_name)
+
+
+def test_writes_whose_end_is_never_heard_are_not_kept_forever():
+    """A write's end is not published when its task is cancelled mid-command."""
+    writes = LocalWrites()
+    heard: list[str] = []
+    writes.notify(heard.append)
+    address = ("localhost", 27017)
+    for request_id in range(25_000):
+        writes.started(
+            monitoring.CommandStartedEvent(
+                {"insert": "products", "documents": []}, "db", request_id, address, None
+            )
+        )
+    assert len(writes._pending) <= 10_000
+    last = monitoring.CommandSucceededEvent(
+        timedelta(milliseconds=1), {"ok": 1}, "insert", 24_999, address, None, database_name="db"
+    )
+    writes.succeeded(last)
+    assert heard == ["products"]
