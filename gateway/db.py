@@ -176,7 +176,7 @@ async def find_page(
     order = dict(sort)  # dicts keep their order, which the server reads
     if skip and query:
         pipeline: list[Document] = [
-            *([{"$match": query}] if query else []),
+            {"$match": query},
             *([{"$sort": order}] if order else []),
             {"$skip": skip},
             {"$limit": limit},
