@@ -238,7 +238,7 @@ class ChangeFeed:
         self._subscribers: dict[str, set[Subscription]] = {name: set() for name in sources}
         self._per_client: dict[str, int] = {}
         self._listeners: dict[str, list[Listener]] = {name: [] for name in sources}
-        self._followers: list[StreamFollower] = []
+        self._followers: dict[str, StreamFollower] = {}
         self._readers: dict[str, ChangeReader] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
@@ -258,7 +258,8 @@ class ChangeFeed:
     @property
     def live(self) -> bool:
         """The streams are open and following the database."""
-        return bool(self._followers) and all(follower.open for follower in self._followers)
+        followers = self._followers.values()
+        return bool(followers) and all(follower.open for follower in followers)
 
     @property
     def subscriber_count(self) -> int:
@@ -314,9 +315,9 @@ class ChangeFeed:
             loop.call_soon_threadsafe(self._wake, collection)
 
     def _wake(self, collection: str) -> None:
-        for follower in self._followers:
-            if follower.name == collection:
-                follower.wake()
+        follower = self._followers.get(collection)
+        if follower is not None:
+            follower.wake()
 
     async def start(self) -> None:
         """Open the streams (in the background: a database away at start is retried)."""
@@ -333,12 +334,12 @@ class ChangeFeed:
             follower = StreamFollower(
                 reader, self._settings.live_poll_interval, self._settings.mongo_timeout_ms
             )
-            self._followers.append(follower)
+            self._followers[name] = follower
             self._tasks.append(asyncio.create_task(follower.run(), name=f"live-{name}"))
 
     async def stop(self) -> None:
         """Close the streams and end every subscription's iteration."""
-        for follower in self._followers:
+        for follower in self._followers.values():
             follower.stop()
         if self._tasks:
             # Asked, a follower closes its stream after the getMore under way. A

@@ -145,11 +145,6 @@ class StreamFollower:
         self._stopping = asyncio.Event()
         self._woken = asyncio.Event()  # set by ``wake`` and ``stop``
 
-    @property
-    def name(self) -> str:
-        """The followed collection's name."""
-        return self._reader.name
-
     def stop(self) -> None:
         """Ask ``run`` to close the stream and return (within a getMore's wait)."""
         self._stopping.set()
