@@ -11,7 +11,7 @@ import strawberry
 from litestar import Request
 from litestar.connection import ASGIConnection
 
-from gateway.http import ServicesDep, client_address, provide_actor
+from gateway.http import client_address, provide_actor, provide_services
 from gateway.services import Actor, Services
 from resolvers.loaders import Loaders
 
@@ -39,8 +39,9 @@ class Context:
 Info = strawberry.Info[Context, None]
 
 
-async def graphql_context(request: Request[Any, Any, Any], services: ServicesDep) -> Context:
-    """The context of one request (a Litestar dependency), with fresh DataLoaders."""
+async def graphql_context(request: Request[Any, Any, Any]) -> Context:
+    """The context of one request, with fresh DataLoaders."""
+    services = provide_services(request)
     client = client_address(request)
     try:
         actor = await provide_actor(request)  # as for REST: a refused token is an error

@@ -2,9 +2,9 @@
 
 Changes to Strawberry's ``GraphQLController`` (0.341):
 
-* its handlers and context providers are re-declared with ``NamedDependency``
-  parameters, because Litestar 2.25 deprecates the inferred ones it uses (a
-  warning per handler at start-up); the context is ``graphql_context``;
+* its handlers take no dependencies: Strawberry's are inferred, which Litestar 2.25
+  deprecates (a warning per handler at start-up), and resolving them cost about
+  12 us a request; each handler builds its context with ``graphql_context``;
 * subscriptions: over WebSocket (graphql-transport-ws only: the legacy graphql-ws
   subprotocol is closed with 4406), handled by ``resolvers.websocket``, with the
   handshake's ``Origin`` checked against ``GATEWAY_CORS_ORIGINS`` (a page of another
@@ -51,7 +51,6 @@ import msgspec
 from cross_web import HTTPException as RequestRefused
 from graphql import OperationType
 from litestar import Controller, MediaType, Response, WebSocket, get, post, websocket
-from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -170,8 +169,9 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     """The endpoint; ``graphql_controller`` fills in the schema and the limits."""
 
     path = GRAPHQL_PATH
-    # Strawberry types these as a ClassVar and a route handler; Litestar, as instance state.
-    dependencies: ClassVar[Dependencies] = {"context": Provide(graphql_context)}  # type: ignore[misc]
+    # None (the handlers build their context). Strawberry types these as a ClassVar and a
+    # route handler; Litestar, as instance state.
+    dependencies: ClassVar[Dependencies] = {}  # type: ignore[misc]
     schema: GatewaySchema
     protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL)
     graphql_transport_ws_handler_class = LiveConnection
@@ -189,16 +189,12 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
     allowlist: ClassVar[Allowlist | None] = None
 
     @get(include_in_schema=False)
-    async def handle_http_get(
-        self, request: AnyRequest, context: NamedDependency[Context]
-    ) -> Response[Any]:
-        return await self.execute_request(request, context, None)
+    async def handle_http_get(self, request: AnyRequest) -> Response[Any]:
+        return await self.execute_request(request, await graphql_context(request), None)
 
     @post(status_code=HTTP_200_OK, include_in_schema=False)
-    async def handle_http_post(
-        self, request: AnyRequest, context: NamedDependency[Context]
-    ) -> Response[Any]:
-        return await self.execute_request(request, context, None)
+    async def handle_http_post(self, request: AnyRequest) -> Response[Any]:
+        return await self.execute_request(request, await graphql_context(request), None)
 
     @websocket()
     async def websocket_endpoint(self, socket: WebSocket[Any, Any, Any]) -> None:
