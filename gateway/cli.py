@@ -26,11 +26,11 @@ from gateway.config import (
 )
 from gateway.errors import GatewayError, ValidationFailed
 from gateway.front_page import serving_line
+from gateway.http_protocol import http_protocol
 from gateway.logs import configure_logging
 from gateway.runtime import tune_garbage_collector
 from gateway.server_stop import GoingAwayWebSocketProtocol
 from gateway.workers import serve_workers
-from gateway.write_timeout import http_protocol
 
 __all__ = ["WEBSOCKET_MESSAGE_ALLOWANCE", "main", "uvicorn_options"]
 

@@ -132,6 +132,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     header_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
     # Bytes a request's URL and headers may hold together (414/431 past it; gateway.request_head).
     max_head_bytes: Annotated[int, msgspec.Meta(ge=4096, le=1024 * 1024)] = 64 * 1024
+    # Connections one serving process holds (503 past it; gateway/http_protocol.py), lowered
+    # to fit its open-files limit.
+    max_connections: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 10_000
     # Serving processes on the one port.
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # Seconds a list's total (count) may be kept between writes (gateway/totals.py);

@@ -140,8 +140,9 @@ class RequestHeadProtocol(HttpToolsProtocol):
         self.cycle.keep_alive = False
         self.flow.pause_reading()
 
-    def _refuse(self, status: int, reason: str, message: str) -> None:
-        """Answer ``status`` with the contract's error body, and close the connection."""
+    def _refuse(self, status: int, reason: str, message: str, headers: str = "") -> None:
+        """Answer ``status`` with the contract's error body, and close the connection;
+        ``headers``: more header lines, each ending with CRLF."""
         self._refused = True
         self._disarm_head_timer()
         body = json.dumps({"error": message}).encode()
@@ -151,6 +152,7 @@ class RequestHeadProtocol(HttpToolsProtocol):
             f"content-length: {len(body)}\r\n"
             "cache-control: no-store\r\n"
             "x-content-type-options: nosniff\r\n"
+            f"{headers}"
             "connection: close\r\n\r\n"
         )
         self.logger.info("request head refused: %s %s", status, message)

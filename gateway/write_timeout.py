@@ -13,14 +13,12 @@ A slow but reading client resumes the writes well before that.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from typing import Any
 
-from gateway.config import Settings
 from gateway.request_head import RequestHeadProtocol
 
-__all__ = ["WriteTimeoutProtocol", "http_protocol"]
+__all__ = ["WriteTimeoutProtocol"]
 
 log = logging.getLogger("gateway")
 
@@ -55,13 +53,3 @@ class WriteTimeoutProtocol(RequestHeadProtocol):
         self._write_timer = None
         log.info("answer left unread for %ss; closing the connection", self._write_timeout)
         self.transport.abort()  # close() would wait for the unread bytes to go
-
-
-def http_protocol(settings: Settings) -> functools.partial[WriteTimeoutProtocol]:
-    """What ``uvicorn.Config(http=...)`` takes (a partial, so that workers can unpickle it)."""
-    return functools.partial(
-        WriteTimeoutProtocol,
-        header_timeout=settings.header_timeout,
-        max_head_bytes=settings.max_head_bytes,
-        write_timeout=settings.write_timeout,
-    )

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from gateway.config import Settings
+from gateway.http_protocol import FILES_KEPT
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = (ROOT / "docker-compose.yml").read_text()
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -139,3 +142,10 @@ def test_the_locks_pin_every_package_with_hashes_and_the_runtime_lock_has_no_tes
     for tool in ("pytest", "mypy", "playwright", "schemathesis"):
         assert not re.search(rf"^{tool}==", runtime, flags=re.MULTILINE)
         assert re.search(rf"^{tool}==", full, flags=re.MULTILINE)
+
+
+def test_the_gateway_may_open_the_files_its_connection_cap_needs():
+    nofile = _services()["gateway"]["ulimits"]["nofile"]
+    needed = Settings().max_connections + FILES_KEPT
+    assert nofile["soft"] >= needed
+    assert nofile["hard"] >= nofile["soft"]

@@ -29,7 +29,7 @@ from pymongo import AsyncMongoClient
 from gateway.app import create_app
 from gateway.change_feed import ChangeFeed
 from gateway.config import Settings
-from gateway.write_timeout import http_protocol
+from gateway.http_protocol import http_protocol
 from tests.live import free_port
 from tests.services.test_change_feed import until
 
