@@ -62,6 +62,11 @@ class Live:
     def pid(self) -> int:
         return self.process.pid
 
+    def connect(self) -> socket.socket:
+        """A raw TCP connection to it (plain HTTP), to attack it with bytes."""
+        host, port = self.base_url.removeprefix("http://").split(":")
+        return socket.create_connection((host, int(port)), timeout=10)
+
 
 @contextlib.contextmanager
 def live_gateway(

@@ -41,11 +41,6 @@ def live(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         yield served
 
 
-def _connect(live: Live) -> socket.socket:
-    host, port = live.base_url.removeprefix("http://").split(":")
-    return socket.create_connection((host, int(port)), timeout=10)
-
-
 def _get(sock: socket.socket, path: str) -> tuple[int, dict[str, str], bytes]:
     """GET ``path`` on a kept-alive connection: the status, headers and body."""
     sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
@@ -93,7 +88,7 @@ def _held(sockets: list[socket.socket], expected: int) -> list[socket.socket]:
 
 
 def test_connections_past_the_cap_are_refused_at_once(live: Live) -> None:
-    sockets = [_connect(live) for _ in range(3 * CAP)]
+    sockets = [live.connect() for _ in range(3 * CAP)]
     try:
         held = _held(sockets, CAP)
         assert len(held) == CAP
@@ -114,7 +109,7 @@ def test_connections_past_the_cap_are_refused_at_once(live: Live) -> None:
     # Room again once they are gone.
     deadline = time.monotonic() + 10
     while True:
-        with _connect(live) as sock:
+        with live.connect() as sock:
             try:
                 assert _get(sock, "/api/hello")[0] == 200
                 break
@@ -132,8 +127,8 @@ def test_the_cap_fits_the_open_files_limit(mongo_uri: str, tmp_path: Path) -> No
     with contextlib.ExitStack() as stack:
         with _open_files_limit(256):  # the gateway's, not this test's (it opens 400)
             live = stack.enter_context(live_gateway(env))
-        first = _connect(live)
-        flood = [_connect(live) for _ in range(400)]
+        first = live.connect()
+        flood = [live.connect() for _ in range(400)]
         try:
             held = _held(flood, 128 - 1)
             assert len(held) == 128 - 1  # the first is held too

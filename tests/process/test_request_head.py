@@ -32,11 +32,6 @@ def live(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         yield served
 
 
-def _connect(live: Live) -> socket.socket:
-    host, port = live.base_url.removeprefix("http://").split(":")
-    return socket.create_connection((host, int(port)), timeout=10)
-
-
 def _flood(sock: socket.socket, start: bytes, filler: bytes, megabytes: int) -> int:
     """Send ``start`` then up to ``megabytes`` MiB of ``filler``; the MiB sent before the
     server closed the connection."""
@@ -79,7 +74,7 @@ def _rss_mib(live: Live) -> float:
 )
 def test_an_endless_head_is_refused_and_grows_no_memory(live, start, filler, status, message):
     before = _rss_mib(live)
-    with _connect(live) as sock:
+    with live.connect() as sock:
         started = time.monotonic()
         sent = _flood(sock, start, filler, 64)
         code, headers, body = _answer(sock)
@@ -118,7 +113,7 @@ def test_pipelined_requests_after_a_large_body_are_served(live):
     body = b'{"query": "{ hello }"}' + b" " * (LIMIT * 4)
     request = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     request += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-    with _connect(live) as sock:
+    with live.connect() as sock:
         sock.sendall(request + b"GET /api/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         received = b""
         while chunk := sock.recv(65536):
@@ -137,7 +132,7 @@ _QUERY = b'{"query": "{ hello }"}'
 def test_endless_trailers_after_a_chunked_body_are_refused(live):
     """Trailers are headers after the body: httptools gathers them the same way."""
     before = _rss_mib(live)
-    with _connect(live) as sock:
+    with live.connect() as sock:
         started = time.monotonic()
         start = _CHUNKED + b"%x\r\n%s\r\n0\r\nX-Trailer: " % (len(_QUERY), _QUERY)
         sent = _flood(sock, start, b"a", 64)
@@ -153,7 +148,7 @@ def test_endless_trailers_after_a_chunked_body_are_refused(live):
 def test_a_body_in_many_small_chunks_is_served(live):
     """Chunk framing is allowed for: a body sent a byte a chunk is read whole."""
     chunks = b"".join(b"1\r\n%c\r\n" % byte for byte in _QUERY + b" " * (LIMIT * 2))
-    with _connect(live) as sock:
+    with live.connect() as sock:
         sock.sendall(_CHUNKED.replace(b"Host: x", b"Host: x\r\nConnection: close"))
         sock.sendall(chunks + b"0\r\nX-Done: yes\r\n\r\n")
         code, _, body = _answer(sock)
@@ -174,7 +169,7 @@ def test_a_flood_of_pipelined_requests_holds_no_memory(live):
     socks = []
     try:
         for _ in range(10):
-            sock = _connect(live)
+            sock = live.connect()
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.setblocking(False)
             with contextlib.suppress(BlockingIOError):
@@ -189,13 +184,13 @@ def test_a_flood_of_pipelined_requests_holds_no_memory(live):
 
 
 def test_pipelined_requests_are_answered_in_order_up_to_the_cap(live):
-    with _connect(live) as sock:
+    with live.connect() as sock:
         sock.sendall(_HELLO * 8 + _HELLO.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
     assert re.findall(rb"HTTP/1\.1 (\d{3}) ", received) == [b"200"] * 9
-    with _connect(live) as sock:
+    with live.connect() as sock:
         sock.sendall(_HELLO * (MAX_PIPELINED + 50))
         received = b""
         while chunk := sock.recv(65536):  # answered up to the cap, then closed
@@ -209,7 +204,7 @@ def test_an_oversized_head_after_a_pipelined_request_spoils_no_answer(live):
     """The answer under way is sent whole; the oversized request is refused after it
     (a 431 once it is done) or the connection closes with it."""
     oversized = b"GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (LIMIT + 10) + b"\r\n\r\n"
-    with _connect(live) as sock:
+    with live.connect() as sock:
         sock.sendall(_HELLO + oversized)
         received = b""
         with contextlib.suppress(OSError):
