@@ -269,6 +269,8 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         """The request's parameters, checked, with a persisted query's text filled in."""
+        if request.method == "POST" and request.request.content_type[0] == JSON:
+            self._check_json_object(await request.get_body())
         try:
             data = await super().parse_http_body(request)
         except _Refused:
@@ -286,6 +288,19 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         if data.protocol == SSETransport.protocol:
             await self._admit_stream(request.request, data)
         return data
+
+    def _check_json_object(self, body: bytes) -> None:
+        """Refuse a JSON body that is not an object (or a list, refused as a batch later):
+        Strawberry reads any other value as an object, and fails on it.
+
+        A JSON value is an object exactly when its first character past whitespace
+        is ``{``; malformed JSON keeps its own error.
+        """
+        if body.lstrip(b" \t\n\r")[:1] not in (b"{", b"["):
+            self.parse_json(body)
+            raise _ParametersInvalid(
+                HTTP_400_BAD_REQUEST, "The GraphQL request must be a JSON object"
+            )
 
     async def _admit_stream(self, request: AnyRequest, data: GraphQLRequestData) -> None:
         """Stream only a subscription that may run, its cost taken from the rate limit;

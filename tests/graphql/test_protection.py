@@ -142,6 +142,12 @@ async def test_queries_by_get_run(client):
         (b'{"query": "{ hello }", "operationName": {"a": 1}}', "application/json", 400),
         (b'{"query": "{ hello }", "extensions": []}', "application/json", 400),
         (b'[{"query": "{ hello }"}]', "application/json", 400),
+        # JSON, but not an object: Strawberry reads it as one (AttributeError: a 500).
+        (b"null", "application/json", 400),
+        (b" 1", "application/json", 400),
+        (b'"{ hello }"', "application/json", 400),
+        (b"\n true", "application/json", 400),
+        (b"nul", "application/json", 400),
         (b"query=%7B+hello+%7D", "application/x-www-form-urlencoded", 415),
         (b"{ hello }", "text/plain", 415),
         (b"{ hello }", "application/graphql", 415),
