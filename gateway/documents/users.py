@@ -1,5 +1,6 @@
 """``users``: one account per email; ``createdMs`` is the creation time to sort on
-(see ``gateway.db``)."""
+(see ``gateway.db``). ``deleting`` marks an account whose deletion has begun (see
+``gateway.services.authorship``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 
 from gateway.documents import creation_stamps
 
-__all__ = ["COLLECTION", "new_user"]
+__all__ = ["COLLECTION", "DELETING", "REMAINING", "new_user"]
 
 COLLECTION = "users"
+DELETING = "deleting"
+# The filter part of an account that is not being deleted.
+REMAINING: dict[str, Any] = {DELETING: {"$exists": False}}
 
 
 def new_user(

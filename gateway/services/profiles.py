@@ -7,9 +7,10 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from gateway.db import Database, PerKey, stamped
-from gateway.documents import profiles
+from gateway.documents import profiles, users
 from gateway.documents.profiles import USER_ID, profile_changes, profile_of
 from gateway.models import ProfileOut, ProfileUpdate
+from gateway.services.authorship import keep_if_author_remains
 from gateway.services.policy import Actor, require_signed_in
 
 __all__ = ["ProfileService", "by_user"]
@@ -27,6 +28,7 @@ def by_user(docs: list[dict[str, Any]]) -> dict[str, ProfileOut]:
 class ProfileService:
     def __init__(self, db: Database) -> None:
         self._profiles = db[profiles.COLLECTION]
+        self._users = db[users.COLLECTION]
         # Each user's profile, if any (for ``per_key``; see ``by_user``).
         self.of_user = PerKey(self._profiles, USER_ID)
 
@@ -34,7 +36,7 @@ class ProfileService:
         """Create or change the caller's own profile.
 
         Raises:
-            Unauthenticated: anonymous caller.
+            Unauthenticated: anonymous caller, or deleted meanwhile.
         """
         owner = require_signed_in(actor)
         changes = profile_changes(bio=data.bio, avatar_url=data.avatar_url)
@@ -45,6 +47,9 @@ class ProfileService:
             return_document=ReturnDocument.AFTER,
         )
         assert doc is not None  # an upsert always returns the document
+        await keep_if_author_remains(
+            self._users, owner.id, lambda: self._profiles.delete_many(profile_of(owner.id))
+        )
         return to_profile(doc)
 
     async def delete_for_user(self, user_id: str) -> None:

@@ -13,7 +13,7 @@ from gateway.conditional import Validators
 from gateway.credentials import Passwords
 from gateway.db import Database, find_one, id_filter, parse_oid, per_key, stamped, utcnow
 from gateway.documents import FIRST_VERSION, users
-from gateway.documents.users import new_user
+from gateway.documents.users import DELETING, new_user
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.models import PostOut, ProfileOut, User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import (
@@ -231,14 +231,16 @@ class UserService:
         actor = require_signed_in(actor)
         query = await self._find(user_id, projection={"_id": 1})
         require_self_or_admin(actor, user_id)
-        if expected is not None:
-            # Claimed in one filtered write that raises the version, before anything goes:
-            # of concurrent deletes (or updates) expecting one version, exactly one goes on.
-            by_id = {"_id": query["_id"]}
-            claim = await self._users.update_one({**by_id, **version_filter(expected)}, stamped({}))
-            if claim.matched_count == 0:
-                raise await refusal(self._users, by_id, expected, USER_NOT_FOUND)
-        # Dependents first: a retry after a crash still finds the user to finish the job.
+        # Marked in one write that raises the version, before anything goes: of concurrent
+        # deletes (or updates) expecting one version exactly one goes on, and a post or
+        # profile the user writes meanwhile is swept below or takes itself back
+        # (``services.authorship``).
+        by_id = {"_id": query["_id"]}
+        held = version_filter(expected) if expected is not None else {}
+        claim = await self._users.update_one({**by_id, **held}, stamped({"$set": {DELETING: True}}))
+        if claim.matched_count == 0:
+            raise await refusal(self._users, by_id, expected, USER_NOT_FOUND)
+        # Dependents next: a retry after a crash still finds the user to finish the job.
         await self._posts.delete_by_author(user_id)
         await self._profiles.delete_for_user(user_id)
         result = await self._users.delete_one({"_id": query["_id"]})

@@ -79,3 +79,34 @@ async def test_one_of_concurrent_deletes_of_a_product_answers_204(client, admin,
     statuses = await asyncio.gather(*(delete() for _ in range(CLIENTS)))
     assert Counter(statuses) == {204: 1, 404: CLIENTS - 1}
     assert await db["products"].count_documents({}) == 0
+
+
+CREATE_POST = 'mutation { createPost(input: {title: "Written meanwhile"}) { id } }'
+UPDATE_PROFILE = 'mutation { updateProfile(input: {bio: "Written meanwhile"}) { bio } }'
+
+
+async def test_nothing_written_while_a_user_is_deleted_outlives_them(client, services, db):
+    """Posts and profiles written by a user while the user is deleted either go with them
+    or are refused: none is left behind, authorless (several users, each deleted amid
+    a burst of their own writes)."""
+    for _ in range(6):
+        user = await make_user(services)
+
+        async def write(query: str, headers: dict[str, str]) -> str | None:
+            """The error code of the write's answer; None when it was made."""
+            answer = (await client.post("/graphql", json={"query": query}, headers=headers)).json()
+            return answer["errors"][0]["extensions"]["code"] if "errors" in answer else None
+
+        writes = [
+            write(CREATE_POST if n % 4 else UPDATE_PROFILE, user["headers"])
+            for n in range(2 * CLIENTS)
+        ]
+        delete = client.delete(f"/api/users/{user['id']}", headers=user["headers"])
+        answers = await asyncio.gather(*writes[:CLIENTS], delete, *writes[CLIENTS:])
+        deleted = answers.pop(CLIENTS)
+        assert deleted.status_code == 204
+        # Made (and gone with the user), or refused as the token of a deleted user is.
+        assert set(answers) <= {None, "UNAUTHENTICATED"}
+        assert await db["users"].count_documents({}) == 0
+        assert await db["posts"].count_documents({"authorId": user["id"]}) == 0
+        assert await db["profiles"].count_documents({"userId": user["id"]}) == 0

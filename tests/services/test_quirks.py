@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from gateway.db import PerKey, count, created_ms, is_embedded, per_key, stamped, utcnow
 from gateway.documents.file_paths import COLLECTION as CLAIMS
-from gateway.models import PostCreate, ProductCreate, ProductUpdate
+from gateway.models import PostCreate, ProductCreate, ProductUpdate, UserCreate
 from gateway.services import Actor
 from tests.conftest import OPERATOR
 
@@ -33,7 +33,10 @@ async def test_objectid_equality_quirk_is_still_there(driver_db):
 
 async def test_references_are_stored_as_strings(core, driver_db):
     # The services store references as strings, which match everywhere.
-    author = Actor(id=str(ObjectId()), role="user", email="a@x.io", name="A")
+    user = await core.users.create(
+        OPERATOR, UserCreate(name="Author", email="a@x.io", password="quirk-password-1")
+    )
+    author = Actor(id=user.id, role="user", email="a@x.io", name="Author")
     await core.posts.create(author, PostCreate(title="Hello"))
     posts, _ = await core.users.relations([author.id], posts=True, profile=False)
     assert [p.title for p in posts[author.id]] == ["Hello"]
