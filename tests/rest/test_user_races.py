@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from bson import ObjectId
+
+from gateway.documents.users import DELETING
 from tests.conftest import make_user
 
 CLIENTS = 16
@@ -110,3 +113,18 @@ async def test_nothing_written_while_a_user_is_deleted_outlives_them(client, ser
         assert await db["users"].count_documents({}) == 0
         assert await db["posts"].count_documents({"authorId": user["id"]}) == 0
         assert await db["profiles"].count_documents({"userId": user["id"]}) == 0
+
+
+async def test_a_write_of_a_user_whose_deletion_has_begun_takes_itself_back(client, services, db):
+    user = await make_user(services)
+    # A deletion under way: marked, its dependents not yet swept.
+    await db["users"].update_one({"_id": ObjectId(user["id"])}, {"$set": {DELETING: True}})
+    for query in (CREATE_POST, UPDATE_PROFILE):
+        response = await client.post("/graphql", json={"query": query}, headers=user["headers"])
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await db["posts"].count_documents({"authorId": user["id"]}) == 0
+    assert await db["profiles"].count_documents({"userId": user["id"]}) == 0
+    # The deletion, retried, finishes.
+    gone = await client.delete(f"/api/users/{user['id']}", headers=user["headers"])
+    assert gone.status_code == 204
+    assert await db["users"].count_documents({}) == 0
