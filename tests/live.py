@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -75,18 +76,26 @@ def live_gateway(
     *,
     args: Sequence[str] = (),
     tls_cert: Path | None = None,
+    open_files: int | None = None,
 ) -> Iterator[Live]:
     """Start ``gateway serve`` (with ``args``) on a free port and stop it (SIGTERM) afterwards.
 
     ``tls_cert``: it serves HTTPS with that (self-signed) certificate, trusted to check it.
+    ``open_files``: its open-files limit (soft and hard), lower than this process's.
     """
     port = free_port()
+
+    def limit_open_files() -> None:  # in the child, before it runs the gateway
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *args],
         env=dict(env),
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=limit_open_files if open_files is not None else None,
     )
     scheme = "http" if tls_cert is None else "https"
     live = Live(process, f"{scheme}://127.0.0.1:{port}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import resource
 import socket
 import time
 from collections.abc import Iterator
@@ -20,17 +19,6 @@ import pytest
 from tests.live import Live, gateway_env, live_gateway
 
 CAP = 40
-
-
-@contextlib.contextmanager
-def _open_files_limit(soft: int) -> Iterator[None]:
-    """This process's open-files limit lowered (a gateway started now inherits it)."""
-    before = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, before[1]))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, before)
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +112,7 @@ def test_the_cap_fits_the_open_files_limit(mongo_uri: str, tmp_path: Path) -> No
     flood of 400 connections leaves files for the database and the rest: the excess is
     refused at once (not left waiting for files to accept it with)."""
     env = gateway_env(tmp_path, mongodb_uri=mongo_uri, live_data="false")
-    with contextlib.ExitStack() as stack:
-        with _open_files_limit(256):  # the gateway's, not this test's (it opens 400)
-            live = stack.enter_context(live_gateway(env))
+    with live_gateway(env, open_files=256) as live:
         first = live.connect()
         flood = [live.connect() for _ in range(400)]
         try:
