@@ -7,14 +7,16 @@ idle, measured) and a file descriptor, and uvicorn takes all it is offered. One 
 opening connections faster than the head timeout closes them could grow the process
 without bound, or take the file descriptors that the database's connections, uploads
 and logs need. A connection past the cap is answered 503 (``Retry-After: 1``) at once
-and closed. The cap is lowered to fit the process's open-files limit: at most that
-limit less ``FILES_KEPT`` (and at most half of it, were that less), so that a flood
-leaves files for the rest.
+and closed. The process's open-files limit is raised to make room for the cap where
+its hard limit allows; past that the cap is lowered to fit it: at most that limit less
+``FILES_KEPT`` (and at most half of it, were that less), so that a flood leaves files
+for the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import resource
@@ -53,14 +55,21 @@ class CappedProtocol(WriteTimeoutProtocol):
 
 
 def connection_cap(configured: int) -> int:
-    """The connections one process may hold: ``configured``, lowered to fit its
-    open-files limit (logged when it is)."""
-    files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    """The connections one process may hold: ``configured``, with the open-files limit
+    raised to make room for them where the hard limit allows (as Go's runtime does),
+    and the cap lowered to fit the limit otherwise (logged)."""
+    files, most = resource.getrlimit(resource.RLIMIT_NOFILE)
     if files == resource.RLIM_INFINITY:
         return configured
+    wanted = configured + FILES_KEPT
+    if files < wanted:
+        raised = wanted if most == resource.RLIM_INFINITY else min(most, wanted)
+        with contextlib.suppress(ValueError, OSError):  # a system maximum below it
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, most))
+            files = raised
     fitting = max(files - FILES_KEPT, files // 2)
     if fitting < configured:
-        log.warning(
+        log.info(
             "GATEWAY_MAX_CONNECTIONS lowered to %d to fit the open-files limit (%d); "
             "raise the limit (ulimit -n) to hold more",
             fitting,

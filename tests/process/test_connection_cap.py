@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import resource
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from gateway.http_protocol import FILES_KEPT
 from tests.live import Live, gateway_env, live_gateway
 
 CAP = 40
@@ -127,3 +131,26 @@ def test_the_cap_fits_the_open_files_limit(mongo_uri: str, tmp_path: Path) -> No
             for sock in flood:
                 sock.close()
             first.close()
+
+
+def test_the_open_files_limit_is_raised_for_the_cap_where_the_hard_limit_allows() -> None:
+    """A soft limit of 256 under a hard one of 2,000: a cap of 1,000 raises it to 1,256 and
+    stays; a cap of 5,000 raises it to the hard limit, and is lowered to fit it."""
+    script = (
+        "import resource\n"
+        "from gateway.http_protocol import connection_cap\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, 2000))\n"
+        "print(connection_cap(1000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+        "print(connection_cap(5000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 2000:
+        pytest.skip("this machine's hard open-files limit is below 2,000")
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    assert out == ["1000", "1256", str(2000 - FILES_KEPT), "2000"]
