@@ -1,4 +1,4 @@
-"""What both front doors need from HTTP: dependency providers, the caller's address,
+"""What both front doors need from HTTP: dependency providers, who the caller is,
 the status of Litestar's own refusals, and the asset tags of the self-hosted pages.
 
 The two doors (``rest/``, and ``schema/`` with ``resolvers/``) import these and
@@ -8,7 +8,9 @@ holds them to it). The request-context middleware is ``gateway.observability``'s
 
 from __future__ import annotations
 
+import functools
 import html
+import ipaddress
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,15 +26,19 @@ from gateway.services import Actor, Services
 from gateway.static_assets import asset_url
 
 __all__ = [
+    "IPV6_CLIENT_PREFIX",
     "ActorDep",
     "AnyRequest",
     "ServicesDep",
     "asset_tags",
-    "client_address",
+    "client_key",
     "http_status",
     "provide_actor",
     "provide_services",
 ]
+
+# The smallest network an IPv6 subscriber is given (one LAN, RFC 4291): one client.
+IPV6_CLIENT_PREFIX = 64
 
 AnyRequest = Request[Any, Any, Any]
 # Handler parameters, injected by name (see the app's ``dependencies``).
@@ -55,9 +61,29 @@ async def provide_actor(request: AnyRequest) -> Actor | None:
     return actor
 
 
-def client_address(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The caller's address, as the server saw it (behind trusted proxies: as they said)."""
-    return request.client.host if request.client else None
+def client_key(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """Who the caller is to the rate limits and the caps per client: their address, as
+    the server saw it (behind trusted proxies: as they said), an IPv6 one by its
+    ``IPV6_CLIENT_PREFIX`` network and an IPv4-mapped one as IPv4.
+
+    An IPv6 subscriber is given a /64 (2^64 addresses): counted per address, a client
+    rotating through its own would never be limited.
+    """
+    if not request.client:
+        return None
+    host = request.client.host
+    return _ipv6_key(host) if ":" in host else host
+
+
+@functools.lru_cache(maxsize=4096)
+def _ipv6_key(host: str) -> str:
+    try:
+        address = ipaddress.IPv6Address(host)
+    except ValueError:  # not an address (a test client's name): itself
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
 
 
 def http_status(exc: HTTPException) -> int:

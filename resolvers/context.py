@@ -11,7 +11,7 @@ import strawberry
 from litestar import Request
 from litestar.connection import ASGIConnection
 
-from gateway.http import client_address, provide_actor, provide_services
+from gateway.http import client_key, provide_actor, provide_services
 from gateway.services import Actor, Services
 from resolvers.loaders import Loaders
 
@@ -42,7 +42,7 @@ Info = strawberry.Info[Context, None]
 async def graphql_context(request: Request[Any, Any, Any]) -> Context:
     """The context of one request, with fresh DataLoaders."""
     services = provide_services(request)
-    client = client_address(request)
+    client = client_key(request)
     try:
         actor = await provide_actor(request)  # as for REST: a refused token is an error
     except Exception as exc:  # answered as a GraphQL error by OperationHooks

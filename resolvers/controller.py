@@ -76,7 +76,7 @@ from gateway.errors import (
     Unavailable,
     ValidationFailed,
 )
-from gateway.http import AnyRequest, client_address, http_status
+from gateway.http import AnyRequest, client_key, http_status
 from gateway.persisted import Allowlist, PersistedQueries, build_persisted_store, resolve
 from gateway.services import Actor, Services
 from gateway.static_assets import REVALIDATE
@@ -201,7 +201,7 @@ class GatewayGraphQLController(GraphQLController[Context, None]):
         """A graphql-transport-ws connection; the caller signs in with ``connection_init``."""
         services: Services = socket.app.state.services
         loaders = Loaders(services, None)
-        context = Context(socket, services, None, loaders, client=client_address(socket))
+        context = Context(socket, services, None, loaders, client=client_key(socket))
         await self.run(socket, context=context, root_value=None)
 
     def live_session(

@@ -9,7 +9,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
-from gateway.http import ActorDep, ServicesDep, client_address
+from gateway.http import ActorDep, ServicesDep, client_key
 from gateway.models import Credentials
 from gateway.services.policy import require_signed_in
 from rest._http import StrictBody, check_request
@@ -54,7 +54,7 @@ _NO_STORE = CacheControlHeader(no_store=True)
 async def login(
     request: Request[Any, Any, Any], data: JSONBody[Credentials], services: ServicesDep
 ) -> dict[str, Any]:
-    result = await services.auth.login(data, client=client_address(request))
+    result = await services.auth.login(data, client=client_key(request))
     user = result.user
     return {"token": result.token, "user": {"id": user.id, "email": user.email, "name": user.name}}
 

@@ -10,7 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import CookieParameter, JSONBody
 
 from gateway.errors import ContactInvalid
-from gateway.http import ServicesDep, client_address
+from gateway.http import ServicesDep, client_key
 from gateway.models import ContactSubmission
 from rest._http import StrictBody, check_request, query
 from rest.openapi import CONTACT_INVALID, header, operation
@@ -73,7 +73,7 @@ async def submit_contact(
         source=source,
         user_agent=request.headers.get("user-agent"),
         session_id=session_id,
-        client=client_address(request),
+        client=client_key(request),
     )
     return Response(
         SUCCESS,

@@ -21,7 +21,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from gateway.change_feed import Gap, ProductFilter, SlowConsumer, Subscription
-from gateway.http import ActorDep, AnyRequest, ServicesDep, client_address
+from gateway.http import ActorDep, AnyRequest, ServicesDep, client_key
 from rest._http import check_request, query
 from rest.openapi import OPTIONAL_TOKEN, header, operation, parameter
 
@@ -84,7 +84,7 @@ async def product_events(
     subscription = services.feed.subscribe(
         {"products"},
         last_event_id=request.headers.get("last-event-id"),
-        client=client_address(request),
+        client=client_key(request),
         accept=wanted.matches,
     )
     heartbeat = request.app.state.settings.live_heartbeat

@@ -9,7 +9,7 @@ from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import JSONBody, PathParameter
 
-from gateway.http import ActorDep, ServicesDep, client_address
+from gateway.http import ActorDep, ServicesDep, client_key
 from gateway.models import User, UserCreate, UserDetail, UserUpdate
 from gateway.pagination import OffsetPage, PageNumber, PageParams, PageSize
 from gateway.record_validators import of_page, of_user
@@ -124,7 +124,7 @@ class UserController(Controller):
         services: ServicesDep,
         actor: ActorDep,
     ) -> Response[User]:
-        user = await services.users.create(actor, data, client=client_address(request))
+        user = await services.users.create(actor, data, client=client_key(request))
         return Response(user, status_code=201, headers={"Location": f"{self.path}/{user.id}"})
 
     @put(

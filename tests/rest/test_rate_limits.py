@@ -83,6 +83,37 @@ async def test_signup_limited_and_nothing_written(limited, db):
     assert await db["users"].count_documents({"email": "sam9@x.io"}) == 0
 
 
+def _from(app, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 5000))
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+
+async def test_ipv6_addresses_count_by_their_64_bit_network(limited, db):
+    """One IPv6 subscriber is given a /64 (2^64 addresses): counted per address, a client
+    rotating through its own would never be limited."""
+    app, _ = limited
+    network = "2001:db8:5:7:"
+    for n, host in enumerate(("1", "2")):
+        async with _from(app, network + ":" + host) as http:
+            body = {"name": "Sam", "email": f"v6-{n}@x.io", "password": "password-1"}
+            assert (await http.post("/api/users", json=body)).status_code == 201
+    async with _from(app, network + "ffff:ffff:ffff:fffe") as http:
+        body = {"name": "Sam", "email": "v6-9@x.io", "password": "password-1"}
+        _assert_limited(await http.post("/api/users", json=body))
+    assert await db["users"].count_documents({"email": "v6-9@x.io"}) == 0
+    async with _from(app, "2001:db8:5:8::1") as http:  # the next /64: someone else
+        body = {"name": "Sam", "email": "v6-10@x.io", "password": "password-1"}
+        assert (await http.post("/api/users", json=body)).status_code == 201
+
+
+async def test_an_ipv4_mapped_address_counts_as_its_ipv4_address(limited):
+    app, http = limited  # 203.0.113.7
+    for i in range(4):
+        assert (await _login(http, f"user{i}@x.io")).status_code == 401
+    async with _from(app, "::ffff:203.0.113.7") as mapped:
+        _assert_limited(await _login(mapped, "fresh@x.io"))
+
+
 async def test_contact_limited_and_nothing_written(limited, db):
     _, http = limited
     form = {"name": "Dana", "email": "d@x.io", "message": "A message long enough."}
